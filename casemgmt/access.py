@@ -1,0 +1,119 @@
+"""Who may reach what (DESIGN.md §4).
+
+``POLICY`` maps every named URL to the rule that guards it. The
+``AccessPolicyMiddleware`` applies it to every request before the view runs:
+a URL with no entry is reachable by nobody (deny by default), and a test walks
+the resolver so that a new URL without an entry fails the build.
+
+Object-level scope is the job of the ``access_*`` functions of each app, which
+answer 404 for "not yours" exactly as for "does not exist".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, QuerySet
+
+from casemgmt.roles import TWO_FACTOR_ROLES, Role
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: frozenset[str] = frozenset()
+    public: bool = False
+    # Reachable when signed in but before the second factor (sign-out, 2FA pages).
+    before_second_factor: bool = False
+
+    def allows(self, role: str | None) -> bool:
+        return self.public or (role is not None and role in self.roles)
+
+
+ALL_ROLES = frozenset(Role.values)
+CARE_STAFF = frozenset({Role.COUNSELLOR, Role.CENTRE_MANAGER})
+
+PUBLIC = Rule(public=True)
+SIGNED_IN = Rule(roles=ALL_ROLES)
+SIGNING_IN = Rule(roles=ALL_ROLES, before_second_factor=True)
+
+
+def only(*roles: str) -> Rule:
+    return Rule(roles=frozenset(roles))
+
+
+# Every named URL, and the roles that may reach it. Keys are "namespace:name";
+# "namespace:*" covers a whole namespace (Django's admin site).
+POLICY: dict[str, Rule] = {
+    # Signing in and out
+    "signin": PUBLIC,
+    "set_language": PUBLIC,
+    "signout": SIGNING_IN,
+    "otp_setup": SIGNING_IN,
+    "otp_verify": SIGNING_IN,
+    "password_change": SIGNED_IN,
+    "password_change_done": SIGNED_IN,
+    # Pages
+    "home": SIGNED_IN,
+    # Audit trail
+    "audit_events": only(Role.AUDITOR),
+    # Administration: accounts, organisations, keys; never client data.
+    "admin:*": only(Role.SYSTEM_ADMINISTRATOR),
+    "key_status": only(Role.SYSTEM_ADMINISTRATOR),
+}
+
+
+def rule_for(view_name: str | None) -> Rule | None:
+    """The rule for a resolved view name, or None: nobody may reach it."""
+    if not view_name:
+        return None
+    if view_name in POLICY:
+        return POLICY[view_name]
+    namespace, _, _name = view_name.rpartition(":")
+    if namespace:
+        return POLICY.get(f"{namespace}:*")
+    return None
+
+
+def role_of(user) -> str | None:
+    """The user's role through their membership, or None (no membership, inactive organisation)."""
+    if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated or not user.is_active:
+        return None
+    membership = getattr(user, "membership", None)
+    if membership is None or not membership.organisation.active:
+        return None
+    return membership.role
+
+
+def organisation_of(user):
+    membership = getattr(user, "membership", None) if user is not None and user.is_authenticated else None
+    return membership.organisation if membership else None
+
+
+def needs_second_factor(user) -> bool:
+    return role_of(user) in TWO_FACTOR_ROLES
+
+
+def scope_for(user, perm: str, queryset: QuerySet) -> QuerySet:
+    """Objects of ``queryset`` on which ``user`` holds ``perm`` directly or through a group.
+
+    Through django-guardian's direct foreign-key permission models only: no
+    superuser bypass, no global permission, so a grant is the only way in.
+    """
+    from guardian.shortcuts import get_objects_for_user
+
+    return get_objects_for_user(
+        user, perm, klass=queryset, with_superuser=False, accept_global_perms=False, use_groups=True
+    )
+
+
+def grant(perm: str, holder, obj: Model) -> None:
+    from guardian.shortcuts import assign_perm
+
+    assign_perm(perm, holder, obj)
+
+
+def revoke(perm: str, holder, obj: Model) -> None:
+    from guardian.shortcuts import remove_perm
+
+    remove_perm(perm, holder, obj)

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
+
+
+class CasemgmtConfig(AppConfig):
+    default = True
+    name = "casemgmt"
+    verbose_name = _("Platform")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from casemgmt import checks, signals  # noqa: F401 - registers checks and receivers
+
+
+class CaseAdminConfig(admin_apps.AdminConfig):
+    default = False
+    default_site = "casemgmt.admin_site.CaseAdminSite"

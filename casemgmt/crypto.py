@@ -1,0 +1,458 @@
+"""Envelope encryption, blind indexes and key loading (DESIGN.md §3).
+
+Key hierarchy
+    key-encryption keys (KEKs), from a key file or the environment, each with an id, one active
+      └─ one data key (DEK) per subject (a client), stored only wrapped by a KEK (``DataKey``)
+           └─ every encrypted value of that subject: AES-256-GCM, 96-bit random nonce,
+              associated data = format version | app_label.model.field | row UUID
+    blind-index root keys, separate, each with an id, one active
+      └─ one HMAC key per index, derived with HKDF
+
+Nothing in here logs, prints or puts into an exception message a key or a plaintext.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import math
+import os
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from hashlib import sha256
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.db import IntegrityError, transaction
+from django.dispatch import receiver
+from django.utils import timezone
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+TOKEN_PREFIX = "cm1:"  # format version 1: base64(nonce | ciphertext | tag)
+_AAD_VERSION = b"cm1|"
+_WRAP_AAD = b"casemgmt-dek-v1|"
+KEY_FILE_VERSION = 1
+
+
+class CryptoError(Exception):
+    """Base class. Messages never contain key material or plaintext."""
+
+
+class KeyConfigurationError(CryptoError):
+    pass
+
+
+class DecryptionFailed(CryptoError):
+    """A ciphertext did not authenticate: altered, moved to another row or column, or the wrong key."""
+
+
+class SubjectErased(CryptoError):
+    """The subject's data key was destroyed (crypto-shredding)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Keys
+
+
+@dataclass(frozen=True, repr=False)
+class Keyring:
+    keks: dict[str, bytes]
+    active_kek: str
+    index_keys: dict[str, bytes]
+    active_index_key: str
+    audit_key: bytes
+    _kek_ciphers: dict[str, AESGCM] = field(default_factory=dict, compare=False)
+
+    def __repr__(self) -> str:  # never show key material
+        return f"<Keyring keks={sorted(self.keks)} active={self.active_kek} index={sorted(self.index_keys)}>"
+
+    def __reduce__(self):
+        raise TypeError("key material is not picklable")
+
+    def kek_cipher(self, kek_id: str) -> AESGCM:
+        cipher = self._kek_ciphers.get(kek_id)
+        if cipher is None:
+            if kek_id not in self.keks:
+                raise KeyConfigurationError(
+                    f"A data key is wrapped under key-encryption key {kek_id!r}, which is not configured."
+                )
+            cipher = self._kek_ciphers[kek_id] = AESGCM(self.keks[kek_id])
+        return cipher
+
+
+def _decode_key(label: str, encoded: str) -> bytes:
+    try:
+        raw = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError, AttributeError):
+        raise KeyConfigurationError(f"{label} is not valid base64.") from None
+    if len(raw) != KEY_BYTES:
+        raise KeyConfigurationError(f"{label} must be {KEY_BYTES} bytes (base64 of 32 random bytes), not {len(raw)}.")
+    return raw
+
+
+def _parse_pairs(label: str, raw: str) -> dict[str, str]:
+    """``id1:base64,id2:base64`` as environment variables give several keys."""
+    pairs: dict[str, str] = {}
+    for item in raw.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        key_id, sep, encoded = item.partition(":")
+        if not sep or not key_id.strip():
+            raise KeyConfigurationError(f"{label} must be a comma-separated list of id:base64-key pairs.")
+        pairs[key_id.strip()] = encoded
+    return pairs
+
+
+def load_keyring() -> Keyring:
+    """Read keys from ``CASEMGMT_KEY_FILE`` and the ``CASEMGMT_*`` variables (which win)."""
+    data: dict = {}
+    key_file = getattr(settings, "CASEMGMT_KEY_FILE", None)
+    if key_file:
+        path = Path(key_file)
+        if not path.exists():
+            raise KeyConfigurationError(
+                f"The key file {path} does not exist: create one with `manage.py generate_keys --output {path}`."
+            )
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise KeyConfigurationError(f"The key file {path} cannot be read as JSON.") from None
+        if not isinstance(data, dict) or data.get("version") != KEY_FILE_VERSION:
+            raise KeyConfigurationError(f"The key file {path} is not a version {KEY_FILE_VERSION} key file.")
+
+    keks = dict(data.get("keks") or {})
+    if settings.CASEMGMT_KEKS:
+        keks = _parse_pairs("CASEMGMT_KEKS", settings.CASEMGMT_KEKS)
+    index_keys = dict(data.get("index_keys") or {})
+    if settings.CASEMGMT_INDEX_KEYS:
+        index_keys = _parse_pairs("CASEMGMT_INDEX_KEYS", settings.CASEMGMT_INDEX_KEYS)
+    active_kek = settings.CASEMGMT_ACTIVE_KEK or data.get("active_kek")
+    active_index = settings.CASEMGMT_ACTIVE_INDEX_KEY or data.get("active_index_key")
+    audit_key = settings.CASEMGMT_AUDIT_KEY or data.get("audit_key")
+
+    if not keks:
+        raise KeyConfigurationError(
+            "No key-encryption key is configured: set CASEMGMT_KEY_FILE or CASEMGMT_KEKS (see README.md, Keys)."
+        )
+    if not active_kek:
+        raise KeyConfigurationError("No active key-encryption key: set CASEMGMT_ACTIVE_KEK.")
+    if active_kek not in keks:
+        raise KeyConfigurationError(
+            f"The active key-encryption key {active_kek!r} is not among the configured ones "
+            f"({', '.join(sorted(keks))})."
+        )
+    if not index_keys:
+        raise KeyConfigurationError("No blind-index key is configured: set CASEMGMT_INDEX_KEYS or use a key file.")
+    if not active_index or active_index not in index_keys:
+        raise KeyConfigurationError(
+            f"The active blind-index key {active_index!r} is not among the configured ones "
+            f"({', '.join(sorted(index_keys))})."
+        )
+    if not audit_key:
+        raise KeyConfigurationError("No audit key is configured: set CASEMGMT_AUDIT_KEY or use a key file.")
+
+    return Keyring(
+        keks={kid: _decode_key(f"Key-encryption key {kid!r}", v) for kid, v in keks.items()},
+        active_kek=active_kek,
+        index_keys={kid: _decode_key(f"Blind-index key {kid!r}", v) for kid, v in index_keys.items()},
+        active_index_key=active_index,
+        audit_key=_decode_key("The audit key", audit_key),
+    )
+
+
+_keyring: Keyring | None = None
+_keyring_lock = threading.Lock()
+
+
+def keyring() -> Keyring:
+    global _keyring
+    ring = _keyring
+    if ring is None:
+        with _keyring_lock:
+            if _keyring is None:
+                _keyring = load_keyring()
+            ring = _keyring
+    return ring
+
+
+def reset_keyring() -> None:
+    """Forget loaded keys and unwrapped data keys (after a configuration change)."""
+    global _keyring
+    with _keyring_lock:
+        _keyring = None
+    data_key_cache.clear()
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting: str, **kwargs) -> None:
+    if setting.startswith("CASEMGMT_"):
+        reset_keyring()
+
+
+def new_key() -> str:
+    return base64.b64encode(os.urandom(KEY_BYTES)).decode("ascii")
+
+
+def new_key_id(prefix: str) -> str:
+    return f"{prefix}-{timezone.now():%Y%m%d}-{os.urandom(3).hex()}"
+
+
+def key_file_content(*, previous: dict | None = None) -> dict:
+    """A key file with a new active KEK (keeping older ones), and the other keys kept or made."""
+    previous = previous or {}
+    kek_id = new_key_id("kek")
+    keks = dict(previous.get("keks") or {})
+    keks[kek_id] = new_key()
+    index_keys = dict(previous.get("index_keys") or {})
+    active_index = previous.get("active_index_key")
+    if not index_keys:
+        active_index = new_key_id("idx")
+        index_keys[active_index] = new_key()
+    return {
+        "version": KEY_FILE_VERSION,
+        "keks": keks,
+        "active_kek": kek_id,
+        "index_keys": index_keys,
+        "active_index_key": active_index,
+        "audit_key": previous.get("audit_key") or new_key(),
+    }
+
+
+def write_key_file(path: Path, content: dict) -> None:
+    """Write with mode 0600, atomically (a crash never leaves half a key file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(content, handle, indent=2)
+        handle.write("\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------------------------
+# Data keys
+
+
+class _DataKeyCache:
+    """Unwrapped data keys, in this process only: bounded (LRU) and short-lived.
+
+    The time limit bounds how long another app server may go on decrypting a
+    subject after it was erased here.
+    """
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[uuid.UUID, tuple[float, AESGCM]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __reduce__(self):
+        raise TypeError("data keys are not picklable")
+
+    def get(self, subject_id: uuid.UUID) -> AESGCM | None:
+        with self._lock:
+            item = self._items.get(subject_id)
+            if item is None:
+                self.misses += 1
+                return None
+            if item[0] < time.monotonic():
+                del self._items[subject_id]
+                self.misses += 1
+                return None
+            self._items.move_to_end(subject_id)
+            self.hits += 1
+            return item[1]
+
+    def put(self, subject_id: uuid.UUID, cipher: AESGCM) -> None:
+        expires = time.monotonic() + settings.CASEMGMT_DATA_KEY_CACHE_SECONDS
+        with self._lock:
+            self._items[subject_id] = (expires, cipher)
+            self._items.move_to_end(subject_id)
+            while len(self._items) > settings.CASEMGMT_DATA_KEY_CACHE_SIZE:
+                self._items.popitem(last=False)
+
+    def discard(self, subject_id: uuid.UUID) -> None:
+        with self._lock:
+            self._items.pop(subject_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+data_key_cache = _DataKeyCache()
+
+
+def _as_uuid(subject_id) -> uuid.UUID:
+    return subject_id if isinstance(subject_id, uuid.UUID) else uuid.UUID(str(subject_id))
+
+
+def wrap_data_key(subject_id: uuid.UUID, dek: bytes, kek_id: str, ring: Keyring | None = None) -> bytes:
+    ring = ring or keyring()
+    nonce = os.urandom(NONCE_BYTES)
+    aad = _WRAP_AAD + subject_id.bytes + kek_id.encode()
+    return nonce + ring.kek_cipher(kek_id).encrypt(nonce, dek, aad)
+
+
+def unwrap_data_key(subject_id: uuid.UUID, wrapped: bytes, kek_id: str, ring: Keyring | None = None) -> bytes:
+    ring = ring or keyring()
+    wrapped = bytes(wrapped)
+    aad = _WRAP_AAD + subject_id.bytes + kek_id.encode()
+    try:
+        return ring.kek_cipher(kek_id).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], aad)
+    except InvalidTag:
+        raise DecryptionFailed(
+            f"The data key of subject {subject_id} does not authenticate under key-encryption key {kek_id!r}."
+        ) from None
+
+
+def data_key(subject_id, *, create: bool = False) -> AESGCM:
+    """The subject's data key as a cipher; made (and stored wrapped) on first use when ``create``."""
+    from casemgmt.models import DataKey
+
+    subject_id = _as_uuid(subject_id)
+    cipher = data_key_cache.get(subject_id)
+    if cipher is not None:
+        return cipher
+    row = DataKey.objects.filter(subject_id=subject_id).first()
+    if row is None:
+        if not create:
+            raise SubjectErased(f"Subject {subject_id} has no data key.")
+        row = _create_data_key(subject_id)
+    if row.destroyed_at is not None:
+        raise SubjectErased(f"The data key of subject {subject_id} was destroyed.")
+    cipher = AESGCM(unwrap_data_key(subject_id, row.wrapped_key, row.kek_id))
+    data_key_cache.put(subject_id, cipher)
+    return cipher
+
+
+def _create_data_key(subject_id: uuid.UUID):
+    from casemgmt.models import DataKey
+
+    ring = keyring()
+    dek = AESGCM.generate_key(bit_length=256)
+    try:
+        with transaction.atomic():
+            return DataKey.objects.create(
+                subject_id=subject_id,
+                wrapped_key=wrap_data_key(subject_id, dek, ring.active_kek, ring),
+                kek_id=ring.active_kek,
+            )
+    except IntegrityError:  # another request made it first
+        return DataKey.objects.get(subject_id=subject_id)
+
+
+def destroy_data_key(subject_id) -> bool:
+    """Crypto-shred: forget the wrapped key for good. True if a live key was destroyed."""
+    from casemgmt.models import DataKey
+
+    subject_id = _as_uuid(subject_id)
+    with transaction.atomic():
+        row = DataKey.objects.select_for_update().filter(subject_id=subject_id).first()
+        if row is None:
+            row = DataKey(subject_id=subject_id, kek_id="")
+        elif row.destroyed_at is not None:
+            data_key_cache.discard(subject_id)
+            return False
+        row.wrapped_key = None
+        row.kek_id = ""
+        row.destroyed_at = timezone.now()
+        row.save()
+    data_key_cache.discard(subject_id)
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Values
+
+
+def associated_data(label: str, row_id) -> bytes:
+    """Binds a ciphertext to its column (``app_label.model.field``) and row."""
+    return _AAD_VERSION + label.encode() + b"|" + str(row_id).encode()
+
+
+def encrypt(subject_id, aad: bytes, plaintext: bytes) -> str:
+    cipher = data_key(subject_id, create=True)
+    nonce = os.urandom(NONCE_BYTES)
+    return TOKEN_PREFIX + base64.b64encode(nonce + cipher.encrypt(nonce, plaintext, aad)).decode("ascii")
+
+
+def decrypt(subject_id, aad: bytes, token: str) -> bytes:
+    """Raises ``SubjectErased`` for a destroyed key, ``DecryptionFailed`` for anything that does not authenticate."""
+    cipher = data_key(subject_id)
+    if not token.startswith(TOKEN_PREFIX):
+        raise DecryptionFailed("The stored value is not in a known format.")
+    try:
+        raw = base64.b64decode(token[len(TOKEN_PREFIX):], validate=True)
+        return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
+    except (InvalidTag, binascii.Error, ValueError):
+        raise DecryptionFailed("The stored value does not authenticate.") from None
+
+
+def looks_like_token(value) -> bool:
+    if not isinstance(value, str) or not value.startswith(TOKEN_PREFIX):
+        return False
+    try:
+        raw = base64.b64decode(value[len(TOKEN_PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) >= NONCE_BYTES + 16
+
+
+# --------------------------------------------------------------------------------------------
+# Blind indexes
+
+
+def blind_index_bits(expected_rows: int | None = None) -> int:
+    """CipherSweet's sizing rule: every index value shared by between 2 and √R rows.
+
+    With R rows and b bits, about R / 2**b rows share a value. The widest index
+    that keeps that at 2 or more is b = floor(log2(R / 2)); it is also well under
+    √R for any R above 16, so a search decrypts only a handful of candidates.
+    """
+    rows = expected_rows or settings.CASEMGMT_EXPECTED_SUBJECTS
+    return max(1, min(62, int(math.floor(math.log2(max(rows, 4) / 2)))))
+
+
+_index_key_cache: dict[tuple[str, str, bytes], bytes] = {}
+
+
+def _index_key(index_name: str, key_id: str, root: bytes) -> bytes:
+    cache_key = (index_name, key_id, sha256(root).digest())
+    key = _index_key_cache.get(cache_key)
+    if key is None:
+        key = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"casemgmt-blind-index|" + index_name.encode()
+        ).derive(root)
+        _index_key_cache[cache_key] = key
+    return key
+
+
+def blind_index(index_name: str, normalised: str, *, bits: int, key_id: str | None = None) -> int:
+    """HMAC-SHA256 of the normalised value, truncated to ``bits`` (a non-negative integer)."""
+    ring = keyring()
+    key_id = key_id or ring.active_index_key
+    digest = hmac.new(_index_key(index_name, key_id, ring.index_keys[key_id]), normalised.encode(), sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> (64 - bits)
+
+
+def blind_index_candidates(index_name: str, normalised: str, *, bits: int) -> list[int]:
+    """The index value under every configured index key (two while a rotation is under way)."""
+    ring = keyring()
+    return sorted({blind_index(index_name, normalised, bits=bits, key_id=kid) for kid in ring.index_keys})

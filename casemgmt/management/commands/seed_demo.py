@@ -1,0 +1,99 @@
+import base64
+import json
+import os
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from casemgmt import services
+from casemgmt.models import Organisation
+from casemgmt.roles import TWO_FACTOR_ROLES, OrganisationKind, Province, Role
+
+ORGANISATIONS = [
+    ("Demo Treatment Centre Phnom Penh", OrganisationKind.TREATMENT_CENTRE, Province.PHNOM_PENH),
+    ("Demo Treatment Centre Battambang", OrganisationKind.TREATMENT_CENTRE, Province.BATTAMBANG),
+    ("Demo Prison Health Unit Kandal", OrganisationKind.PRISON_HEALTH_UNIT, Province.KANDAL),
+    ("Demo NGO Partner Health Access", OrganisationKind.NGO_PARTNER, Province.PHNOM_PENH),
+    ("Demo NGO Partner Harm Reduction", OrganisationKind.NGO_PARTNER, Province.BATTAMBANG),
+    ("Demo Ministry of Health", OrganisationKind.MINISTRY, Province.PHNOM_PENH),
+]
+
+ACCOUNTS = [
+    ("counsellor", Role.COUNSELLOR, "Demo Treatment Centre Phnom Penh"),
+    ("manager", Role.CENTRE_MANAGER, "Demo Treatment Centre Phnom Penh"),
+    ("counsellor.battambang", Role.COUNSELLOR, "Demo Treatment Centre Battambang"),
+    ("prison.counsellor", Role.COUNSELLOR, "Demo Prison Health Unit Kandal"),
+    ("partner", Role.REFERRAL_OFFICER, "Demo NGO Partner Health Access"),
+    ("reviewer", Role.MOH_REVIEWER, "Demo Ministry of Health"),
+    ("auditor", Role.AUDITOR, "Demo Ministry of Health"),
+    ("admin", Role.SYSTEM_ADMINISTRATOR, "Demo Ministry of Health"),
+]
+
+
+def credentials_path():
+    return settings.VAR_DIR / "demo-credentials.json"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create demo organisations and one account per role (idempotent: running it again changes nothing "
+        "but restores the demo passwords). Development only: passwords and TOTP secrets are kept in "
+        "var/demo-credentials.json and printed."
+    )
+
+    def handle(self, *args, **options):
+        if not settings.DEVELOPMENT:
+            raise CommandError("seed_demo runs only with CASEMGMT_DEVELOPMENT=1: it prints passwords.")
+        path = credentials_path()
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        with transaction.atomic():
+            organisations = {}
+            for name, kind, province in ORGANISATIONS:
+                organisation = Organisation.objects.filter(name=name).first()
+                if organisation is None:
+                    organisation = services.organisation_create(name=name, kind=kind, province=province)
+                organisations[name] = organisation
+            for username, role, organisation_name in ACCOUNTS:
+                saved[username] = self._account(username, role, organisations[organisation_name], saved.get(username))
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(saved, handle, indent=2)
+        self._print(saved)
+
+    def _account(self, username, role, organisation, saved):
+        saved = saved or {"password": secrets.token_urlsafe(9)}
+        user, _created = get_user_model().objects.get_or_create(username=username, defaults={"first_name": "Demo", "last_name": role})
+        user.set_password(saved["password"])
+        user.is_active = True
+        user.save()
+        membership = getattr(user, "membership", None)
+        if membership is None or membership.organisation_id != organisation.pk or membership.role != role:
+            services.membership_set(user=user, organisation=organisation, role=role)
+        saved["role"] = role
+        saved["organisation"] = organisation.name
+        if role in TWO_FACTOR_ROLES:
+            if "totp_key" not in saved:
+                saved["totp_key"] = secrets.token_hex(20)
+            TOTPDevice.objects.filter(user=user).exclude(key=saved["totp_key"]).delete()
+            TOTPDevice.objects.get_or_create(
+                user=user, key=saved["totp_key"], defaults={"name": "Demo authenticator", "confirmed": True}
+            )
+        return saved
+
+    def _print(self, saved):
+        self.stdout.write("")
+        self.stdout.write("Demo accounts (synthetic, for this machine only):")
+        self.stdout.write(f"  {'user':<24}{'password':<16}{'role':<22}TOTP secret (base32)")
+        for username, _, _ in ACCOUNTS:
+            entry = saved[username]
+            secret = (
+                base64.b32encode(bytes.fromhex(entry["totp_key"])).decode().rstrip("=") if "totp_key" in entry else "-"
+            )
+            self.stdout.write(f"  {username:<24}{entry['password']:<16}{entry['role']:<22}{secret}")
+        self.stdout.write("Current 6-digit codes: `make code ACCOUNT=counsellor`, or add the secret to an authenticator app.")
+        self.stdout.write("")

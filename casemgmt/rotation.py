@@ -1,0 +1,135 @@
+"""Key rotation: re-wrap data keys under the active KEK; recompute blind indexes.
+
+Both work in batches, one transaction per batch, and pick up where they stopped:
+re-wrapping selects only the data keys not yet under the active KEK, so running
+it again after an interruption, or twice, does no harm. Rows are locked only for
+their batch, so the site keeps serving; a data key made meanwhile is wrapped
+under the active KEK already.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from casemgmt import crypto
+from casemgmt.fields import BlindIndexField, encrypted_models
+from casemgmt.models import DataKey
+
+
+@dataclass
+class Progress:
+    done: int
+    total: int
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def seconds_left(self) -> float:
+        return (self.total - self.done) / self.rate if self.rate else 0.0
+
+
+def data_keys_to_rotate():
+    ring = crypto.keyring()
+    return DataKey.objects.filter(destroyed_at__isnull=True).exclude(kek_id=ring.active_kek)
+
+
+def rewrap_data_keys(*, batch_size: int = 1000, on_progress: Callable[[Progress], None] | None = None) -> int:
+    ring = crypto.keyring()
+    total = data_keys_to_rotate().count()
+    done = 0
+    started = time.monotonic()
+    while True:
+        with transaction.atomic():
+            batch = list(
+                data_keys_to_rotate()
+                .select_for_update()
+                .order_by("subject_id")
+                .only("subject_id", "wrapped_key", "kek_id")[:batch_size]
+            )
+            if not batch:
+                break
+            now = timezone.now()
+            for row in batch:
+                dek = crypto.unwrap_data_key(row.subject_id, row.wrapped_key, row.kek_id, ring)
+                row.wrapped_key = crypto.wrap_data_key(row.subject_id, dek, ring.active_kek, ring)
+                row.kek_id = ring.active_kek
+                row.rotated_at = now
+            _save_wrapped(batch)
+        done += len(batch)
+        if on_progress:
+            on_progress(Progress(done, max(total, done), time.monotonic() - started))
+    return done
+
+
+def _save_wrapped(batch: list[DataKey]) -> None:
+    if connection.vendor == "postgresql":
+        # One UPDATE ... FROM (VALUES ...) per batch: far faster than bulk_update's CASE chains.
+        table = DataKey._meta.db_table
+        values = ", ".join(["(%s::uuid, %s::bytea, %s, %s::timestamptz)"] * len(batch))
+        params = []
+        for row in batch:
+            params += [row.subject_id, bytes(row.wrapped_key), row.kek_id, row.rotated_at]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{table}" AS d SET wrapped_key = v.w, kek_id = v.k, rotated_at = v.r '  # noqa: S608 - table name is ours
+                f"FROM (VALUES {values}) AS v(id, w, k, r) WHERE d.subject_id = v.id AND d.destroyed_at IS NULL",
+                params,
+            )
+    else:
+        DataKey.objects.bulk_update(batch, ["wrapped_key", "kek_id", "rotated_at"])
+
+
+def _pk_batches(model, batch_size: int) -> Iterator[list]:
+    last = None
+    while True:
+        rows = model._default_manager.order_by("pk")
+        if last is not None:
+            rows = rows.filter(pk__gt=last)
+        batch = list(rows[:batch_size])
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].pk
+
+
+def rebuild_blind_indexes(*, batch_size: int = 1000, on_progress: Callable[[Progress], None] | None = None) -> int:
+    """Recompute every blind index under the active index key (after adding a new one)."""
+    done = 0
+    started = time.monotonic()
+    targets = [(model, [f for f in fields if isinstance(f, BlindIndexField)]) for model, fields in encrypted_models()]
+    targets = [(model, fields) for model, fields in targets if fields]
+    total = sum(model._default_manager.count() for model, _ in targets)
+    for model, fields in targets:
+        for batch in _pk_batches(model, batch_size):
+            changed = []
+            for row in batch:
+                before = [getattr(row, f.attname) for f in fields]
+                try:
+                    after = [f.compute(row) if not _erased(row, f) else getattr(row, f.attname) for f in fields]
+                except crypto.DecryptionFailed:
+                    continue  # a damaged row keeps its index; it is audited when read
+                if after != before:
+                    for f, value in zip(fields, after, strict=True):
+                        setattr(row, f.attname, value)
+                    changed.append(row)
+            with transaction.atomic():
+                # Plain integer columns: bulk_update is fine here (it refuses encrypted ones).
+                model._default_manager.bulk_update(changed, [f.attname for f in fields])
+            done += len(batch)
+            if on_progress:
+                on_progress(Progress(done, max(total, done), time.monotonic() - started))
+    return done
+
+
+def _erased(row, field: BlindIndexField) -> bool:
+    from casemgmt.fields import ERASED
+
+    return any(getattr(row, source) is ERASED for source in field.sources)

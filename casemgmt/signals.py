@@ -1,0 +1,36 @@
+"""Authentication events into the audit trail."""
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from casemgmt import audit
+from casemgmt.middleware import client_ip
+from casemgmt.models import AuditAction
+
+
+def _ip(request):
+    return client_ip(request) if request is not None else None
+
+
+@receiver(user_logged_in)
+def signed_in(sender, request, user, **kwargs):
+    audit.record(action=AuditAction.SIGNIN, user=user, ip_address=_ip(request))
+
+
+@receiver(user_logged_out)
+def signed_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit.record(action=AuditAction.SIGNOUT, user=user, ip_address=_ip(request))
+
+
+@receiver(user_login_failed)
+def signin_failed(sender, credentials, request=None, **kwargs):
+    username = str(credentials.get("username", ""))[:150]
+    audit.record(action=AuditAction.SIGNIN_FAILED, actor=audit.Actor(username=username), ip_address=_ip(request))
+
+
+@receiver(user_locked_out)
+def locked_out(sender, request, username, ip_address, **kwargs):
+    audit.record(action=AuditAction.LOCKOUT, actor=audit.Actor(username=str(username or "")[:150]),
+                 ip_address=ip_address)

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.i18n import set_language
+
+from casemgmt import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signin/", views.SignInView.as_view(), name="signin"),
+    path("signout/", views.SignOutView.as_view(), name="signout"),
+    path("account/two-factor/", views.otp_verify, name="otp_verify"),
+    path("account/two-factor/setup/", views.otp_setup, name="otp_setup"),
+    path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("language/", set_language, name="set_language"),
+    path("audit/", views.audit_events, name="audit_events"),
+    path("administration/keys/", views.key_status, name="key_status"),
+    path("administration/", admin.site.urls),
+]
+
+handler400 = "casemgmt.views.error_400"
+handler403 = "casemgmt.views.error_403"
+handler404 = "casemgmt.views.error_404"
+handler500 = "casemgmt.views.error_500"
