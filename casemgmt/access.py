@@ -91,7 +91,10 @@ def organisation_of(user):
 
 
 def needs_second_factor(user) -> bool:
-    return role_of(user) in TWO_FACTOR_ROLES
+    """Roles that see identities must use TOTP; anyone who enrolled of their own accord too."""
+    from django_otp import user_has_device
+
+    return role_of(user) in TWO_FACTOR_ROLES or user_has_device(user, confirmed=True)
 
 
 def scope_for(user, perm: str, queryset: QuerySet) -> QuerySet:

@@ -123,6 +123,9 @@ class EncryptedDescriptor:
             data[attname] = opened
             if opened is ERASED:
                 data["_sealed_" + attname] = value
+            else:
+                # Saving the value unchanged stores this same ciphertext again, not a new one.
+                data["_opened_" + attname] = (value.token, instance.pk, subject_of(instance), self.field.to_bytes(opened))
             return opened
         return value
 
@@ -211,6 +214,9 @@ class EncryptedField(models.Field):
             return _Ciphertext(value.token)
         if value is ERASED:
             return _Ciphertext(model_instance.__dict__["_sealed_" + self.attname].token)
+        opened = model_instance.__dict__.get("_opened_" + self.attname)
+        if opened is not None and opened[1:] == (model_instance.pk, subject_of(model_instance), self.to_bytes(value)):
+            return _Ciphertext(opened[0])
         if crypto.looks_like_token(value):
             raise ValueError(ERROR_CIPHERTEXT_AS_PLAINTEXT.format(field=self.label))
         aad = crypto.associated_data(self.label, model_instance.pk)
