@@ -7,6 +7,7 @@ from casemgmt import crypto
 
 
 class Command(BaseCommand):
+    requires_system_checks = []  # it makes the keys the checks look for
     help = (
         "Write a key file (mode 0600) with a new active key-encryption key, a blind-index key and an audit key. "
         "With --rotate, an existing file keeps its keys and gains a new active KEK: then run rotate_keys. "
