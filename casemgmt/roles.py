@@ -66,3 +66,13 @@ class Province(models.TextChoices):
     KEP = "KH-23", _("Kep")
     PAILIN = "KH-24", _("Pailin")
     TBOUNG_KHMUM = "KH-25", _("Tboung Khmum")
+
+# Model permissions of the system administrator's group: accounts, organisations, memberships,
+# two-factor devices, lockouts. Never a client or referral model.
+SYSTEM_ADMINISTRATOR_PERMISSIONS = [
+    ("auth", "user", ["add", "change", "view"]),
+    ("casemgmt", "organisation", ["add", "change", "view"]),
+    ("casemgmt", "membership", ["add", "change", "delete", "view"]),
+    ("otp_totp", "totpdevice", ["view", "delete"]),
+    ("axes", "accessattempt", ["view", "delete"]),
+]

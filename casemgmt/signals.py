@@ -2,6 +2,7 @@
 
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
 from casemgmt import audit
@@ -34,3 +35,22 @@ def signin_failed(sender, credentials, request=None, **kwargs):
 def locked_out(sender, request, username, ip_address, **kwargs):
     audit.record(action=AuditAction.LOCKOUT, actor=audit.Actor(username=str(username or "")[:150]),
                  ip_address=ip_address)
+
+
+@receiver(post_migrate)
+def ensure_role_groups(sender, **kwargs):
+    """Keep the role groups (made by migration 0002) present after a flush, as tests do."""
+    if sender.name != "casemgmt":
+        return
+    from django.contrib.auth.models import Group, Permission
+
+    from casemgmt.roles import SYSTEM_ADMINISTRATOR_PERMISSIONS, Role
+
+    for role in Role.values:
+        Group.objects.get_or_create(name=role)
+    admin_group = Group.objects.get(name=Role.SYSTEM_ADMINISTRATOR)
+    for app_label, model, actions in SYSTEM_ADMINISTRATOR_PERMISSIONS:
+        codenames = [f"{action}_{model}" for action in actions]
+        admin_group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )

@@ -8,6 +8,7 @@ from django.db import migrations
 
 ROLES = ["counsellor", "centre_manager", "referral_officer", "moh_reviewer", "auditor", "system_administrator"]
 
+# A copy frozen with this migration; casemgmt.roles keeps the current list (applied after each migrate).
 ADMIN_PERMISSIONS = [
     ("auth", "user", ["add", "change", "view"]),
     ("casemgmt", "organisation", ["add", "change", "view"]),

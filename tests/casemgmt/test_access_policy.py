@@ -6,8 +6,8 @@ organisation join with their features (the platform has none yet) and must answe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -125,11 +125,12 @@ def test_access_matrix(client, objects, case):
     if not access.rule_for(case.name).public:
         assert response.status_code == 302
         assert response.url.startswith(reverse("signin") + "?next="), "anonymous users are sent to sign in"
-    for actor, role in ROLE_OF_ACTOR.items():
+    for actor in ROLE_OF_ACTOR:
         client.logout()
         sign_in(client, objects[actor])
         outcomes[actor] = client.get(path).status_code
-    expected = {"anonymous": expected_status(case, None)} | {actor: expected_status(case, actor) for actor in ROLE_OF_ACTOR}
+    expected = {"anonymous": expected_status(case, None)}
+    expected |= {actor: expected_status(case, actor) for actor in ROLE_OF_ACTOR}
     assert outcomes == expected
 
 

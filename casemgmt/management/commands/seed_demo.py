@@ -67,7 +67,9 @@ class Command(BaseCommand):
 
     def _account(self, username, role, organisation, saved):
         saved = saved or {"password": secrets.token_urlsafe(9)}
-        user, _created = get_user_model().objects.get_or_create(username=username, defaults={"first_name": "Demo", "last_name": role})
+        user, _created = get_user_model().objects.get_or_create(
+            username=username, defaults={"first_name": "Demo", "last_name": role}
+        )
         user.set_password(saved["password"])
         user.is_active = True
         user.save()
@@ -95,5 +97,7 @@ class Command(BaseCommand):
                 base64.b32encode(bytes.fromhex(entry["totp_key"])).decode().rstrip("=") if "totp_key" in entry else "-"
             )
             self.stdout.write(f"  {username:<24}{entry['password']:<16}{entry['role']:<22}{secret}")
-        self.stdout.write("Current 6-digit codes: `make code ACCOUNT=counsellor`, or add the secret to an authenticator app.")
+        self.stdout.write(
+            "Current 6-digit codes: `make code ACCOUNT=counsellor`, or add the secret to an authenticator app."
+        )
         self.stdout.write("")
