@@ -100,7 +100,7 @@ class AuditEvent(models.Model):
     actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     actor_username = models.CharField(max_length=150, blank=True)
     organisation_id = models.UUIDField(null=True, blank=True)
-    role = models.CharField(max_length=32, blank=True)
+    role = models.CharField(max_length=32, choices=Role.choices, blank=True)
     action = models.CharField(max_length=32, choices=AuditAction.choices, db_index=True)
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=64, blank=True, db_index=True)
