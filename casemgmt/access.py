@@ -34,6 +34,7 @@ ALL_ROLES = frozenset(Role.values)
 CARE_STAFF = frozenset({Role.COUNSELLOR, Role.CENTRE_MANAGER})
 
 PUBLIC = Rule(public=True)
+CARE_STAFF_RULE = Rule(roles=CARE_STAFF)
 SIGNED_IN = Rule(roles=ALL_ROLES)
 SIGNING_IN = Rule(roles=ALL_ROLES, before_second_factor=True)
 
@@ -60,6 +61,24 @@ POLICY: dict[str, Rule] = {
     # Administration: accounts, organisations, keys; never client data.
     "admin:*": only(Role.SYSTEM_ADMINISTRATOR),
     "key_status": only(Role.SYSTEM_ADMINISTRATOR),
+    # The client's case file: care staff only; which clients, the clients.selectors scope decides.
+    "clients:caseload": CARE_STAFF_RULE,
+    "clients:search": CARE_STAFF_RULE,
+    "clients:register": CARE_STAFF_RULE,
+    "clients:releases": CARE_STAFF_RULE,
+    "clients:transfers": CARE_STAFF_RULE,
+    "clients:transfer_request": CARE_STAFF_RULE,
+    "clients:transfer_decide": only(Role.CENTRE_MANAGER),
+    "clients:detail": CARE_STAFF_RULE,
+    "clients:edit_identity": CARE_STAFF_RULE,
+    "clients:consent_add": CARE_STAFF_RULE,
+    "clients:consent_revoke": CARE_STAFF_RULE,
+    "clients:screening_add": CARE_STAFF_RULE,
+    "clients:screening": CARE_STAFF_RULE,
+    "clients:custody_add": CARE_STAFF_RULE,
+    "clients:custody_release": CARE_STAFF_RULE,
+    "clients:assign": only(Role.CENTRE_MANAGER),
+    "clients:transfer": only(Role.CENTRE_MANAGER),
 }
 
 
@@ -97,7 +116,7 @@ def needs_second_factor(user) -> bool:
     return role_of(user) in TWO_FACTOR_ROLES or user_has_device(user, confirmed=True)
 
 
-def scope_for(user, perm: str, queryset: QuerySet) -> QuerySet:
+def scope_for(user, perm: str, queryset: QuerySet, *, use_groups: bool = True) -> QuerySet:
     """Objects of ``queryset`` on which ``user`` holds ``perm`` directly or through a group.
 
     Through django-guardian's direct foreign-key permission models only: no
@@ -106,7 +125,7 @@ def scope_for(user, perm: str, queryset: QuerySet) -> QuerySet:
     from guardian.shortcuts import get_objects_for_user
 
     return get_objects_for_user(
-        user, perm, klass=queryset, with_superuser=False, accept_global_perms=False, use_groups=True
+        user, perm, klass=queryset, with_superuser=False, accept_global_perms=False, use_groups=use_groups
     )
 
 

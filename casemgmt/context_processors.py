@@ -13,5 +13,6 @@ def navigation(request):
         "nav_role_label": Role(role).label,
         "nav_organisation": access.organisation_of(user),
         "nav_is_auditor": role == Role.AUDITOR,
+        "nav_is_care_staff": role in (Role.COUNSELLOR, Role.CENTRE_MANAGER),
         "nav_is_admin": role == Role.SYSTEM_ADMINISTRATOR,
     }

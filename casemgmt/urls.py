@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import set_language
 
 from casemgmt import views
@@ -16,6 +16,7 @@ urlpatterns = [
     path("audit/", views.audit_events, name="audit_events"),
     path("administration/keys/", views.key_status, name="key_status"),
     path("administration/", admin.site.urls),
+    path("clients/", include("clients.urls")),
 ]
 
 handler400 = "casemgmt.views.error_400"

@@ -1,0 +1,329 @@
+"""The client's case file: identity, consent, screening, custody, caseload grants.
+
+Identifiers and free text use the encrypted fields (DESIGN.md §3): a dump of
+these tables shows only UUIDs, codes and ciphertext. Coded values needed for
+statistics (sex, birth year, province, population groups, substance and HIV
+codes, dates of custody) stay in clear, linked only to the client's UUID.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from casemgmt.fields import (
+    BlindIndexField,
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedJSONField,
+    EncryptedManager,
+    EncryptedTextField,
+)
+from casemgmt.models import Organisation
+from casemgmt.roles import Province
+from clients.validators import not_in_future, valid_phone
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+    OTHER = "X", _("Other or not stated")
+
+
+class ClientStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Inactive")
+    TRANSFERRED = "transferred", _("Transferred")
+    DECEASED = "deceased", _("Deceased")
+    ERASED = "erased", _("Erased")
+
+
+class PopulationGroup(models.TextChoices):
+    PWID = "pwid", _("People who inject drugs")
+    PWUD = "pwud", _("People who use drugs without injecting")
+    PRISONER = "prisoner", _("Prisoner or detainee")
+    SEX_WORKER = "sex_worker", _("Sex worker")
+    MSM = "msm", _("Men who have sex with men")
+    TRANSGENDER = "transgender", _("Transgender person")
+    OTHER = "other", _("Other")
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    MODERATE = "moderate", _("Moderate")
+    HIGH = "high", _("High")
+
+
+class Client(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Encrypted identity
+    given_name = EncryptedCharField(_("given name"), max_length=100)
+    family_name = EncryptedCharField(_("family name"), max_length=100)
+    other_names = EncryptedCharField(_("other names or aliases"), max_length=200, blank=True, default="")
+    date_of_birth = EncryptedDateField(_("date of birth"), validators=[not_in_future])
+    phone = EncryptedCharField(_("phone"), max_length=32, blank=True, null=True, validators=[valid_phone])
+    village = EncryptedCharField(_("village"), max_length=100, blank=True, default="")
+    commune = EncryptedCharField(_("commune"), max_length=100, blank=True, default="")
+    district = EncryptedCharField(_("district"), max_length=100, blank=True, default="")
+    national_id = EncryptedCharField(_("national ID"), max_length=32, blank=True, null=True)
+    mother_first_name = EncryptedCharField(_("mother's first name"), max_length=100)
+    father_first_name = EncryptedCharField(_("father's first name"), max_length=100)
+    uic = EncryptedCharField(_("UIC"), max_length=32, editable=False)
+    # In clear, for statistics and scoping
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), editable=False)
+    province = models.CharField(_("province"), max_length=8, choices=Province.choices)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="clients",
+                                     verbose_name=_("organisation"))
+    registered_by_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+",
+                                                   editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=ClientStatus.choices, default=ClientStatus.ACTIVE)
+    counsellor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="caseload", verbose_name=_("counsellor"))
+    risk_level = models.CharField(_("risk level"), max_length=16, choices=RiskLevel.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Blind indexes: identity resolution only
+    uic_index = BlindIndexField(sources=["uic"], normalisers=["id_number"])
+    name_index = BlindIndexField(sources=["family_name", "given_name"], normalisers=["name", "name"])
+    family_dob_index = BlindIndexField(sources=["family_name", "date_of_birth"], normalisers=["name", "date"])
+    phone_index = BlindIndexField(sources=["phone"], normalisers=["phone"])
+    national_id_index = BlindIndexField(sources=["national_id"], normalisers=["id_number"])
+
+    objects = EncryptedManager()
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        indexes = [
+            models.Index(fields=["organisation", "status", "-last_activity_at"], name="client_org_activity"),
+            models.Index(fields=["counsellor", "-last_activity_at"], name="client_counsellor_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"client {self.pk}"  # never a name: str() ends up in logs and admin messages
+
+    @property
+    def initials(self) -> str:
+        from casemgmt.fields import ERASED
+
+        if self.given_name is ERASED:
+            return "–"
+        return "".join(part[:1].upper() for part in (self.family_name, self.given_name) if part)
+
+
+class ClientPopulationGroup(models.Model):
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="population_groups")
+    group = models.CharField(max_length=16, choices=PopulationGroup.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client", "group"], name="client_population_group_unique")]
+        indexes = [models.Index(fields=["group", "client"], name="population_group_client")]
+
+    def __str__(self) -> str:
+        return self.group
+
+
+class ClientUserObjectPermission(UserObjectPermissionBase):
+    """A counsellor's caseload: direct foreign key, so the grant lookup uses the index."""
+
+    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "content_object"], name="client_uperm_lookup")]
+
+
+class ClientGroupObjectPermission(GroupObjectPermissionBase):
+    """A centre's staff group holds the centre's clients."""
+
+    content_object = models.ForeignKey(Client, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["group", "permission", "content_object"], name="client_gperm_lookup")]
+
+
+class ConsentKind(models.TextChoices):
+    TREATMENT = "treatment", _("Treatment and data processing")
+    SHARING = "sharing", _("Sharing with a partner organisation")
+
+
+class ConsentMethod(models.TextChoices):
+    SIGNED = "signed", _("Signed")
+    VERBAL = "verbal", _("Verbal, with a witness")
+    THUMBPRINT = "thumbprint", _("Thumbprint")
+
+
+class ShareCategory(models.TextChoices):
+    IDENTITY = "identity", _("Identity")
+    CONTACT = "contact", _("Contact details")
+    HIV_STATUS = "hiv_status", _("HIV status")
+    TREATMENT = "treatment", _("Treatment information")
+
+
+class Consent(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(_("kind"), max_length=16, choices=ConsentKind.choices)
+    partner = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                verbose_name=_("partner organisation"))
+    purpose = EncryptedTextField(_("purpose"), blank=True, default="")
+    categories = models.JSONField(_("categories of information"), default=list, blank=True)
+    given_on = models.DateField(_("given on"))
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    method = models.CharField(_("how it was given"), max_length=16, choices=ConsentMethod.choices)
+    witness_name = EncryptedCharField(_("witness"), max_length=200, blank=True, default="")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revoke_reason = EncryptedTextField(_("reason for revoking"), blank=True, default="")
+
+    encryption_subject = "client_id"
+    objects = EncryptedManager()
+
+    class Meta:
+        ordering = ["-given_on", "-recorded_at"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+
+    def __str__(self) -> str:
+        return f"consent {self.pk}"
+
+    def is_active(self, on) -> bool:
+        return self.given_on <= on and self.revoked_on is None and (self.expires_on is None or self.expires_on >= on)
+
+
+class HivStatus(models.TextChoices):
+    NEVER_TESTED = "never_tested", _("Never tested")
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE_NOT_ON_ART = "positive_no_art", _("Positive, not on treatment")
+    POSITIVE_ON_ART = "positive_art", _("Positive, on ART")
+
+
+class InfectionStatus(models.TextChoices):
+    UNKNOWN = "unknown", _("Not known")
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
+    ON_TREATMENT = "on_treatment", _("Positive, on treatment")
+
+
+class Route(models.TextChoices):
+    INJECTING = "injecting", _("Injecting")
+    SMOKING = "smoking", _("Smoking")
+    INHALING = "inhaling", _("Inhaling or sniffing")
+    ORAL = "oral", _("Swallowing")
+    OTHER = "other", _("Other")
+
+
+class MentalHealthFlag(models.TextChoices):
+    DEPRESSION = "depression", _("Signs of depression")
+    ANXIETY = "anxiety", _("Signs of anxiety")
+    PSYCHOSIS = "psychosis", _("Signs of psychosis")
+    SUICIDE_RISK = "suicide_risk", _("Thoughts of self-harm or suicide")
+
+
+class Screening(models.Model):
+    """A WHO ASSIST v3.0 screening with the intake questions.
+
+    The answers are encrypted; the scores and risk levels derived from them are
+    coded values, kept in clear for the caseload filters and the indicators.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="screenings")
+    screened_on = models.DateField(_("screened on"))
+    screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    answers = EncryptedJSONField()
+    results = models.JSONField(default=dict)  # coded: per-substance score, risk level, intervention
+    highest_risk = models.CharField(max_length=16, choices=RiskLevel.choices, blank=True)
+    injection_risk = models.CharField(max_length=16, blank=True)
+    primary_substance = models.CharField(_("primary substance"), max_length=16, blank=True)
+    route = models.CharField(_("route"), max_length=16, choices=Route.choices, blank=True)
+    age_first_use = models.PositiveSmallIntegerField(_("age at first use"), null=True, blank=True)
+    shares_equipment = models.BooleanField(_("shares injecting equipment"), default=False)
+    hiv_status = models.CharField(_("HIV status"), max_length=16, choices=HivStatus.choices)
+    hiv_tested_on = models.DateField(_("date of the negative test"), null=True, blank=True)
+    tb_cough = models.BooleanField(_("cough for two weeks or more"), default=False)
+    tb_fever = models.BooleanField(_("fever"), default=False)
+    tb_night_sweats = models.BooleanField(_("night sweats"), default=False)
+    tb_weight_loss = models.BooleanField(_("weight loss"), default=False)
+    hepatitis_b = models.CharField(_("hepatitis B"), max_length=16, choices=InfectionStatus.choices,
+                                   default=InfectionStatus.UNKNOWN)
+    hepatitis_c = models.CharField(_("hepatitis C"), max_length=16, choices=InfectionStatus.choices,
+                                   default=InfectionStatus.UNKNOWN)
+    mental_health_flags = models.JSONField(_("mental health"), default=list, blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    encryption_subject = "client_id"
+    objects = EncryptedManager()
+
+    class Meta:
+        ordering = ["-screened_on", "-created_at"]
+        verbose_name = _("screening")
+        verbose_name_plural = _("screenings")
+
+    def __str__(self) -> str:
+        return f"screening {self.pk}"
+
+    @property
+    def tb_symptoms(self) -> bool:
+        return self.tb_cough or self.tb_fever or self.tb_night_sweats or self.tb_weight_loss
+
+
+class CustodyEpisode(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="custody_episodes")
+    facility = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="custody_episodes",
+                                 verbose_name=_("facility"))
+    admitted_on = models.DateField(_("admitted on"))
+    expected_release_on = models.DateField(_("expected release"), null=True, blank=True)
+    released_on = models.DateField(_("released on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-admitted_on"]
+        verbose_name = _("custody episode")
+        verbose_name_plural = _("custody episodes")
+        indexes = [models.Index(fields=["facility", "released_on", "expected_release_on"], name="custody_release")]
+
+    def __str__(self) -> str:
+        return f"custody episode {self.pk}"
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested, waiting for a decision")
+    COMPLETED = "completed", _("Completed")
+    DECLINED = "declined", _("Declined")
+
+
+class Transfer(models.Model):
+    """A client's record moving from one organisation to another: asked for, or done by the holder.
+
+    Both organisations see it in their transfer list; the old one loses access when it completes.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="transfers")
+    from_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    to_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=16, choices=TransferStatus.choices, default=TransferStatus.REQUESTED)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "to_organisation"], condition=models.Q(status="requested"),
+                                    name="one_open_transfer_request"),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.pk}"

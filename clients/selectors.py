@@ -1,0 +1,195 @@
+"""Viewer-scoped reads of the case file.
+
+Every list starts from ``clients_visible_to(user)``; every detail goes through
+``access_client``, which answers 404 for "not yours" exactly as for "missing".
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from casemgmt import access
+from casemgmt.models import AuditEvent, Organisation
+from casemgmt.roles import Role
+from clients.models import (
+    Client,
+    ClientPopulationGroup,
+    ClientStatus,
+    Consent,
+    ConsentKind,
+    CustodyEpisode,
+    Transfer,
+    TransferStatus,
+)
+
+VIEW = "clients.view_client"
+CHANGE = "clients.change_client"
+
+
+def clients_visible_to(user, *, write: bool = False) -> QuerySet[Client]:
+    """A counsellor: their caseload (direct grants). A centre manager: their centre (its staff group's grants)."""
+    role = access.role_of(user)
+    perm = CHANGE if write else VIEW
+    if role == Role.COUNSELLOR:
+        return access.scope_for(user, perm, Client.objects.all(), use_groups=False)
+    if role == Role.CENTRE_MANAGER:
+        organisation = access.organisation_of(user)
+        return access.scope_for(user, perm, Client.objects.filter(organisation=organisation), use_groups=True)
+    return Client.objects.none()
+
+
+def access_client(*, user, client_id, write: bool = False) -> Client:
+    """The client, if ``user`` may see (or, with ``write``, change) it; otherwise 404."""
+    try:
+        client_id = uuid.UUID(str(client_id))
+    except ValueError:
+        raise Http404 from None
+    client = clients_visible_to(user, write=write).select_related("organisation", "counsellor").filter(
+        pk=client_id).first()
+    if client is None:
+        raise Http404
+    return client
+
+
+@dataclass(frozen=True)
+class CaseloadFilters:
+    status: str = ""
+    population_group: str = ""
+    risk_level: str = ""
+
+
+def caseload(*, user, filters: CaseloadFilters) -> QuerySet[Client]:
+    """The user's clients, most recent activity first (never ordered by an encrypted column)."""
+    clients = clients_visible_to(user)
+    if filters.status:
+        clients = clients.filter(status=filters.status)
+    else:
+        clients = clients.exclude(status__in=[ClientStatus.ERASED, ClientStatus.TRANSFERRED])
+    if filters.population_group:
+        clients = clients.filter(population_groups__group=filters.population_group)
+    if filters.risk_level:
+        clients = clients.filter(risk_level=filters.risk_level)
+    return (
+        clients.select_related("counsellor")
+        .prefetch_related(Prefetch("population_groups", queryset=ClientPopulationGroup.objects.order_by("group")))
+        .only("id", "given_name", "family_name", "uic", "status", "risk_level", "last_activity_at", "sex",
+              "birth_year", "counsellor__username", "counsellor__first_name", "counsellor__last_name")
+        .order_by("-last_activity_at", "id")
+    )
+
+
+SEARCH_INDEXES = {
+    "uic": ("uic_index",),
+    "phone": ("phone_index",),
+    "national_id": ("national_id_index",),
+    "name": ("name_index",),
+}
+
+
+def search_clients(*, user, kind: str, values: tuple) -> list[Client]:
+    """Exact search through a blind index, inside the user's scope."""
+    (index,) = SEARCH_INDEXES[kind]
+    return clients_visible_to(user).select_related("counsellor").blind_search(index, *values)
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    client: Client
+    same_organisation: bool
+    matched_on: tuple[str, ...]
+
+
+def find_duplicates(*, organisation: Organisation, uic: str, family_name: str, date_of_birth, phone: str | None,
+                    national_id: str | None, exclude_id=None) -> list[DuplicateMatch]:
+    """Clients anywhere with a matching identifier. Outside ``organisation`` the caller learns only that they exist."""
+    candidates: dict[uuid.UUID, tuple[Client, set[str]]] = {}
+    everyone = Client.objects.exclude(status=ClientStatus.ERASED).select_related("organisation")
+    if exclude_id:
+        everyone = everyone.exclude(pk=exclude_id)
+    checks = [("uic", "uic_index", (uic,)), ("family_name_date_of_birth", "family_dob_index",
+                                              (family_name, date_of_birth))]
+    if phone:
+        checks.append(("phone", "phone_index", (phone,)))
+    if national_id:
+        checks.append(("national_id", "national_id_index", (national_id,)))
+    for label, index, values in checks:
+        for client in everyone.blind_search(index, *values):
+            candidates.setdefault(client.pk, (client, set()))[1].add(label)
+    return [
+        DuplicateMatch(client=client, same_organisation=client.organisation_id == organisation.pk,
+                       matched_on=tuple(sorted(labels)))
+        for client, labels in candidates.values()
+    ]
+
+
+def has_active_treatment_consent(client: Client, on: datetime.date | None = None) -> bool:
+    on = on or timezone.localdate()
+    return any(c.kind == ConsentKind.TREATMENT and c.is_active(on) for c in client.consents.all())
+
+
+def releases_due(*, user, days: int = 30) -> QuerySet[CustodyEpisode]:
+    """Custody episodes at the user's facility ending within ``days``, for clients the user may see."""
+    today = timezone.localdate()
+    return (
+        CustodyEpisode.objects.filter(
+            facility=access.organisation_of(user),
+            released_on__isnull=True,
+            expected_release_on__gte=today,
+            expected_release_on__lte=today + datetime.timedelta(days=days),
+            client__in=clients_visible_to(user),
+        )
+        .select_related("client")
+        .order_by("expected_release_on")
+    )
+
+
+def transfers_for(*, organisation: Organisation) -> QuerySet[Transfer]:
+    return (
+        Transfer.objects.filter(from_organisation=organisation)
+        | Transfer.objects.filter(to_organisation=organisation)
+    ).select_related("from_organisation", "to_organisation").order_by("-requested_at")
+
+
+def pending_transfer_requests(*, organisation: Organisation) -> QuerySet[Transfer]:
+    return Transfer.objects.filter(from_organisation=organisation, status=TransferStatus.REQUESTED)
+
+
+def access_transfer_request(*, user, transfer_id) -> Transfer:
+    """An open request addressed to the user's centre (its holder decides); otherwise 404."""
+    transfer = (
+        Transfer.objects.filter(pk=transfer_id, status=TransferStatus.REQUESTED,
+                                from_organisation=access.organisation_of(user))
+        .select_related("client", "to_organisation")
+        .first()
+    )
+    if transfer is None:
+        raise Http404
+    return transfer
+
+
+TIMELINE_ACTIONS = ["create", "change", "consent_change", "break_glass", "subject_erased", "print", "export"]
+
+
+def timeline(*, client: Client, limit: int = 50) -> QuerySet[AuditEvent]:
+    """What happened to this client's record, from the audit trail (field names, never values)."""
+    return AuditEvent.objects.filter(client_id=client.pk, action__in=TIMELINE_ACTIONS).order_by("-seq")[:limit]
+
+
+def counsellors_of(organisation: Organisation):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(
+        membership__organisation=organisation, membership__role=Role.COUNSELLOR, is_active=True
+    ).order_by("username")
+
+
+def transfer_destinations(*, exclude: Organisation) -> QuerySet[Organisation]:
+    from casemgmt.roles import CARE_KINDS
+
+    return Organisation.objects.filter(active=True, kind__in=CARE_KINDS).exclude(pk=exclude.pk)

@@ -1,0 +1,327 @@
+"""Writes to the case file. Each is one transaction, validated before it saves, and audited."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from casemgmt import access, audit
+from casemgmt.models import AuditAction, Organisation
+from casemgmt.roles import CARE_KINDS, OrganisationKind, Role
+from clients import assist
+from clients.models import (
+    Client,
+    ClientPopulationGroup,
+    Consent,
+    ConsentKind,
+    ConsentMethod,
+    CustodyEpisode,
+    HivStatus,
+    Screening,
+    Transfer,
+    TransferStatus,
+)
+from clients.selectors import CHANGE, VIEW, has_active_treatment_consent
+from clients.uic import compute_uic
+
+ERROR_DUPLICATE_NATIONAL_ID = _("A client with this national ID is already registered.")
+ERROR_NO_TREATMENT_CONSENT = _(
+    "This client has no active consent to treatment and data processing, so no clinical record can be added. "
+    "Record their consent first."
+)
+ERROR_CONSENT_EXPIRES_BEFORE_GIVEN = _("A consent cannot expire before it is given.")
+ERROR_SHARING_NEEDS_PARTNER = _("Choose the partner organisation the client agrees to share with.")
+ERROR_SHARING_NEEDS_CATEGORIES = _("Choose at least one category of information the client agrees to share.")
+ERROR_SHARING_NEEDS_PURPOSE = _("Say for what purpose the information is shared.")
+ERROR_VERBAL_NEEDS_WITNESS = _("A verbal consent needs the name of its witness.")
+ERROR_RELEASE_BEFORE_ADMISSION = _("The release cannot be before the admission.")
+ERROR_NOT_A_PRISON = _("Custody is recorded at a prison health unit.")
+ERROR_NOT_A_COUNSELLOR_HERE = _("Choose a counsellor of the client's centre.")
+ERROR_NOT_A_CARE_ORGANISATION = _("Clients can only be transferred to an active treatment centre or prison health unit.")
+ERROR_HIV_TEST_DATE = _("Give the date of the negative test.")
+ERROR_REVOKED_BEFORE_GIVEN = _("A consent cannot be revoked before it was given.")
+ERROR_ALREADY_REVOKED = _("This consent was already revoked.")
+
+IDENTITY_FIELDS = [
+    "given_name", "family_name", "other_names", "date_of_birth", "phone", "village", "commune", "district",
+    "national_id", "mother_first_name", "father_first_name", "sex", "province",
+]
+
+
+class ConsentRequired(PermissionDenied):
+    pass
+
+
+def _grant_client(client: Client, *, organisation: Organisation, counsellor=None) -> None:
+    for perm in (VIEW, CHANGE):
+        access.grant(perm, organisation.staff_group, client)
+        if counsellor is not None:
+            access.grant(perm, counsellor, client)
+
+
+def _revoke_client(client: Client, *, organisation: Organisation | None = None, counsellor=None) -> None:
+    for perm in (VIEW, CHANGE):
+        if organisation is not None:
+            access.revoke(perm, organisation.staff_group, client)
+        if counsellor is not None:
+            access.revoke(perm, counsellor, client)
+
+
+def _check_national_id(client: Client) -> None:
+    if not client.national_id:
+        return
+    others = Client.objects.exclude(pk=client.pk).blind_search("national_id_index", client.national_id)
+    if others:
+        raise ValidationError({"national_id": ERROR_DUPLICATE_NATIONAL_ID})
+
+
+def _set_population_groups(client: Client, groups) -> None:
+    ClientPopulationGroup.objects.filter(client=client).exclude(group__in=groups).delete()
+    existing = set(ClientPopulationGroup.objects.filter(client=client).values_list("group", flat=True))
+    ClientPopulationGroup.objects.bulk_create(
+        [ClientPopulationGroup(client=client, group=group) for group in sorted(set(groups) - existing)]
+    )
+
+
+def touch(client: Client) -> None:
+    client.last_activity_at = timezone.now()
+    Client.objects.filter(pk=client.pk).update(last_activity_at=client.last_activity_at)
+
+
+@transaction.atomic
+def client_register(*, actor, organisation: Organisation, identity: dict, population_groups=(),
+                    counsellor=None) -> Client:
+    """Register a client at ``organisation``: a data key, the UIC, grants for the centre and counsellor."""
+    if access.role_of(actor) == Role.COUNSELLOR:
+        counsellor = actor
+    client = Client(organisation=organisation, registered_by_organisation=organisation, counsellor=counsellor,
+                    **identity)
+    _fill_derived(client)
+    client.full_clean()
+    _check_national_id(client)
+    client.save(force_insert=True)
+    _set_population_groups(client, population_groups)
+    _grant_client(client, organisation=organisation, counsellor=counsellor)
+    audit.record(action=AuditAction.CREATE, object_type="clients.client", object_id=client.pk, client_id=client.pk,
+                 fields=[*identity.keys(), "population_groups"])
+    return client
+
+
+def _fill_derived(client: Client) -> None:
+    if client.date_of_birth and client.mother_first_name and client.father_first_name and client.sex:
+        client.uic = compute_uic(mother_first_name=client.mother_first_name,
+                                 father_first_name=client.father_first_name, sex=client.sex,
+                                 date_of_birth=client.date_of_birth)
+        client.birth_year = client.date_of_birth.year
+
+
+@transaction.atomic
+def client_update_identity(*, actor, client: Client, identity: dict, population_groups=None) -> Client:
+    changed = [name for name, value in identity.items() if getattr(client, name) != value]
+    for name, value in identity.items():
+        setattr(client, name, value)
+    _fill_derived(client)
+    client.full_clean()
+    _check_national_id(client)
+    client.last_activity_at = timezone.now()
+    client.save()
+    if population_groups is not None:
+        before = set(client.population_groups.values_list("group", flat=True))
+        if before != set(population_groups):
+            changed.append("population_groups")
+            _set_population_groups(client, population_groups)
+    audit.record(action=AuditAction.CHANGE, object_type="clients.client", object_id=client.pk, client_id=client.pk,
+                 fields=changed)
+    return client
+
+
+@transaction.atomic
+def client_assign(*, actor, client: Client, counsellor) -> Client:
+    """Give the client to ``counsellor`` (of the client's centre); the previous one loses access."""
+    membership = getattr(counsellor, "membership", None) if counsellor else None
+    if counsellor is not None and (
+        membership is None or membership.organisation_id != client.organisation_id
+        or membership.role != Role.COUNSELLOR
+    ):
+        raise ValidationError({"counsellor": ERROR_NOT_A_COUNSELLOR_HERE})
+    previous = client.counsellor
+    if previous is not None and previous != counsellor:
+        _revoke_client(client, counsellor=previous)
+    if counsellor is not None:
+        for perm in (VIEW, CHANGE):
+            access.grant(perm, counsellor, client)
+    client.counsellor = counsellor
+    client.last_activity_at = timezone.now()
+    client.save(update_fields=["counsellor", "last_activity_at"])
+    audit.record(action=AuditAction.CHANGE, object_type="clients.client", object_id=client.pk, client_id=client.pk,
+                 fields=["counsellor"])
+    return client
+
+
+@transaction.atomic
+def client_transfer(*, actor, client: Client, to_organisation: Organisation, transfer: Transfer | None = None) -> Transfer:
+    """Move the record: the old centre and counsellor lose access at once, the new centre gains it."""
+    if to_organisation.kind not in CARE_KINDS or not to_organisation.active or \
+            to_organisation.pk == client.organisation_id:
+        raise ValidationError({"to_organisation": ERROR_NOT_A_CARE_ORGANISATION})
+    old = client.organisation
+    _revoke_client(client, organisation=old, counsellor=client.counsellor)
+    client.organisation = to_organisation
+    client.counsellor = None
+    client.last_activity_at = timezone.now()
+    client.save(update_fields=["organisation", "counsellor", "last_activity_at"])
+    _grant_client(client, organisation=to_organisation)
+    now = timezone.now()
+    if transfer is None:
+        transfer = Transfer(client=client, from_organisation=old, to_organisation=to_organisation,
+                            requested_by=actor)
+    transfer.status = TransferStatus.COMPLETED
+    transfer.decided_by = actor
+    transfer.decided_at = now
+    transfer.save()
+    # Declined or completed, any other open request for this client is now moot.
+    Transfer.objects.filter(client=client, status=TransferStatus.REQUESTED).exclude(pk=transfer.pk).update(
+        status=TransferStatus.DECLINED, decided_by=actor, decided_at=now)
+    audit.record(action=AuditAction.CHANGE, object_type="clients.client", object_id=client.pk, client_id=client.pk,
+                 fields=["organisation", "counsellor"], reason=f"transfer {old.pk} -> {to_organisation.pk}")
+    return transfer
+
+
+@transaction.atomic
+def transfer_request_create(*, actor, client: Client) -> Transfer:
+    organisation = access.organisation_of(actor)
+    transfer, _created = Transfer.objects.get_or_create(
+        client=client, to_organisation=organisation, status=TransferStatus.REQUESTED,
+        defaults={"from_organisation": client.organisation, "requested_by": actor},
+    )
+    audit.record(action=AuditAction.CREATE, object_type="clients.transfer", object_id=transfer.pk,
+                 client_id=client.pk)
+    return transfer
+
+
+@transaction.atomic
+def transfer_decide(*, actor, transfer: Transfer, accept: bool) -> Transfer:
+    if accept:
+        return client_transfer(actor=actor, client=transfer.client, to_organisation=transfer.to_organisation,
+                               transfer=transfer)
+    transfer.status = TransferStatus.DECLINED
+    transfer.decided_by = actor
+    transfer.decided_at = timezone.now()
+    transfer.save(update_fields=["status", "decided_by", "decided_at"])
+    audit.record(action=AuditAction.CHANGE, object_type="clients.transfer", object_id=transfer.pk,
+                 client_id=transfer.client_id, fields=["status"])
+    return transfer
+
+
+@transaction.atomic
+def consent_record(*, actor, client: Client, kind: str, given_on: datetime.date, method: str,
+                   expires_on: datetime.date | None = None, partner: Organisation | None = None,
+                   purpose: str = "", categories=(), witness_name: str = "") -> Consent:
+    errors = {}
+    if expires_on and given_on and expires_on < given_on:
+        errors["expires_on"] = ERROR_CONSENT_EXPIRES_BEFORE_GIVEN
+    if kind == ConsentKind.SHARING:
+        if partner is None or partner.kind != OrganisationKind.NGO_PARTNER:
+            errors["partner"] = ERROR_SHARING_NEEDS_PARTNER
+        if not categories:
+            errors["categories"] = ERROR_SHARING_NEEDS_CATEGORIES
+        if not purpose.strip():
+            errors["purpose"] = ERROR_SHARING_NEEDS_PURPOSE
+    else:
+        partner, categories = None, []
+    if method == ConsentMethod.VERBAL and not witness_name.strip():
+        errors["witness_name"] = ERROR_VERBAL_NEEDS_WITNESS
+    if errors:
+        raise ValidationError(errors)
+    consent = Consent(client=client, kind=kind, partner=partner, purpose=purpose, categories=sorted(categories),
+                      given_on=given_on, expires_on=expires_on, method=method, witness_name=witness_name,
+                      recorded_by=actor)
+    consent.full_clean()
+    consent.save(force_insert=True)
+    touch(client)
+    audit.record(action=AuditAction.CONSENT_CHANGE, object_type="clients.consent", object_id=consent.pk,
+                 client_id=client.pk, fields=["kind", "given_on", "expires_on", "method", "partner", "categories"])
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(*, actor, consent: Consent, revoked_on: datetime.date, reason: str) -> Consent:
+    if consent.revoked_on is not None:
+        raise ValidationError(ERROR_ALREADY_REVOKED)
+    if revoked_on < consent.given_on:
+        raise ValidationError({"revoked_on": ERROR_REVOKED_BEFORE_GIVEN})
+    consent.revoked_on = revoked_on
+    consent.revoke_reason = reason
+    consent.full_clean()
+    consent.save()
+    touch(consent.client)
+    audit.record(action=AuditAction.CONSENT_CHANGE, object_type="clients.consent", object_id=consent.pk,
+                 client_id=consent.client_id, fields=["revoked_on", "revoke_reason"], reason="revoked")
+    return consent
+
+
+@transaction.atomic
+def screening_record(*, actor, client: Client, screened_on: datetime.date, answers: dict, q8: str,
+                     intake: dict) -> Screening:
+    """An ASSIST screening with intake data. Needs an active treatment consent."""
+    if not has_active_treatment_consent(client, screened_on):
+        raise ConsentRequired(ERROR_NO_TREATMENT_CONSENT)
+    try:
+        result = assist.score_screening(answers, q8)
+    except assist.AssistError as exc:
+        if exc.substance and exc.question:
+            raise ValidationError({f"{exc.substance}__{exc.question}": exc.message}) from None
+        raise ValidationError({exc.question: exc.message} if exc.question else exc.message) from None
+    if intake.get("hiv_status") == HivStatus.NEGATIVE and not intake.get("hiv_tested_on"):
+        raise ValidationError({"hiv_tested_on": ERROR_HIV_TEST_DATE})
+    screening = Screening(client=client, screened_on=screened_on, screened_by=actor,
+                          answers={"substances": answers, "q8": q8}, **intake)
+    coded = result.as_dict()
+    screening.results = coded
+    screening.highest_risk = result.highest_risk or ""
+    screening.injection_risk = result.injection
+    screening.full_clean()
+    screening.save(force_insert=True)
+    latest = client.screenings.order_by("-screened_on", "-created_at").first()
+    client.risk_level = latest.highest_risk
+    client.last_activity_at = timezone.now()
+    client.save(update_fields=["risk_level", "last_activity_at"])
+    audit.record(action=AuditAction.CREATE, object_type="clients.screening", object_id=screening.pk,
+                 client_id=client.pk, fields=["answers", *intake.keys()])
+    return screening
+
+
+@transaction.atomic
+def custody_admit(*, actor, client: Client, facility: Organisation, admitted_on: datetime.date,
+                  expected_release_on: datetime.date | None = None) -> CustodyEpisode:
+    errors = {}
+    if facility.kind != OrganisationKind.PRISON_HEALTH_UNIT:
+        errors["facility"] = ERROR_NOT_A_PRISON
+    if expected_release_on and expected_release_on < admitted_on:
+        errors["expected_release_on"] = ERROR_RELEASE_BEFORE_ADMISSION
+    if errors:
+        raise ValidationError(errors)
+    episode = CustodyEpisode(client=client, facility=facility, admitted_on=admitted_on,
+                             expected_release_on=expected_release_on, recorded_by=actor)
+    episode.full_clean()
+    episode.save(force_insert=True)
+    touch(client)
+    audit.record(action=AuditAction.CREATE, object_type="clients.custodyepisode", object_id=episode.pk,
+                 client_id=client.pk, fields=["facility", "admitted_on", "expected_release_on"])
+    return episode
+
+
+@transaction.atomic
+def custody_release(*, actor, episode: CustodyEpisode, released_on: datetime.date) -> CustodyEpisode:
+    if released_on < episode.admitted_on:
+        raise ValidationError({"released_on": ERROR_RELEASE_BEFORE_ADMISSION})
+    episode.released_on = released_on
+    episode.save(update_fields=["released_on"])
+    touch(episode.client)
+    audit.record(action=AuditAction.CHANGE, object_type="clients.custodyepisode", object_id=episode.pk,
+                 client_id=episode.client_id, fields=["released_on"])
+    return episode

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from clients import views
+
+app_name = "clients"
+
+urlpatterns = [
+    path("", views.caseload, name="caseload"),
+    path("search/", views.search, name="search"),
+    path("register/", views.register, name="register"),
+    path("releases/", views.releases, name="releases"),
+    path("transfers/", views.transfers, name="transfers"),
+    path("transfers/request/", views.transfer_request, name="transfer_request"),
+    path("transfers/<uuid:transfer_id>/decide/", views.transfer_decide, name="transfer_decide"),
+    path("<uuid:client_id>/", views.detail, name="detail"),
+    path("<uuid:client_id>/identity/", views.edit_identity, name="edit_identity"),
+    path("<uuid:client_id>/consents/new/", views.consent_add, name="consent_add"),
+    path("<uuid:client_id>/consents/<uuid:consent_id>/revoke/", views.consent_revoke, name="consent_revoke"),
+    path("<uuid:client_id>/screenings/new/", views.screening_add, name="screening_add"),
+    path("<uuid:client_id>/screenings/<uuid:screening_id>/", views.screening_detail, name="screening"),
+    path("<uuid:client_id>/custody/new/", views.custody_add, name="custody_add"),
+    path("<uuid:client_id>/custody/<uuid:episode_id>/release/", views.custody_release, name="custody_release"),
+    path("<uuid:client_id>/assign/", views.assign, name="assign"),
+    path("<uuid:client_id>/transfer/", views.transfer, name="transfer"),
+]
