@@ -1,7 +1,7 @@
 """Named actors, the same in every test module.
 
 centre_a (treatment centre) : alice (counsellor), mona (centre manager)
-centre_b (treatment centre) : bob (counsellor)
+centre_b (treatment centre) : bob (counsellor), nina (centre manager)
 prison   (prison health unit): pete (counsellor)
 partner  (NGO partner)      : priya (referral officer)
 ministry                    : rita (MoH reviewer), otto (auditor), sam (system administrator)
@@ -68,6 +68,11 @@ def bob(centre_b):
 
 
 @pytest.fixture
+def nina(centre_b):
+    return member("nina", Role.CENTRE_MANAGER, centre_b)
+
+
+@pytest.fixture
 def pete(prison):
     return member("pete", Role.COUNSELLOR, prison)
 
@@ -93,9 +98,9 @@ def sam(ministry):
 
 
 @pytest.fixture
-def actors(alice, mona, bob, pete, priya, rita, otto, sam):
-    return {"alice": alice, "mona": mona, "bob": bob, "pete": pete, "priya": priya, "rita": rita, "otto": otto,
-            "sam": sam}
+def actors(alice, mona, bob, nina, pete, priya, rita, otto, sam):
+    return {"alice": alice, "mona": mona, "bob": bob, "nina": nina, "pete": pete, "priya": priya, "rita": rita,
+            "otto": otto, "sam": sam}
 
 
 def sign_in(client, user, *, verified: bool = True):

@@ -20,6 +20,7 @@ ROLE_OF_ACTOR = {
     "alice": Role.COUNSELLOR,
     "mona": Role.CENTRE_MANAGER,
     "bob": Role.COUNSELLOR,
+    "nina": Role.CENTRE_MANAGER,
     "pete": Role.COUNSELLOR,
     "priya": Role.REFERRAL_OFFICER,
     "rita": Role.MOH_REVIEWER,
@@ -65,6 +66,9 @@ class Case:
     ok_for: tuple[tuple[str, int], ...] = ()  # actors for whom an allowed outcome differs
 
 
+OTHER_CENTRE_404 = (("bob", 404), ("nina", 404), ("pete", 404))
+
+
 def url(name, *args):
     return lambda objects: reverse(name, args=[a(objects) if callable(a) else a for a in args])
 
@@ -92,6 +96,30 @@ CASES = [
     Case("admin:auth_user_change", url("admin:auth_user_change", lambda o: o["alice"].pk)),
     Case("admin:otp_totp_totpdevice_changelist", url("admin:otp_totp_totpdevice_changelist")),
     Case("admin:axes_accessattempt_changelist", url("admin:axes_accessattempt_changelist")),
+    # The case file
+    Case("clients:caseload", url("clients:caseload")),
+    Case("clients:search", url("clients:search")),
+    Case("clients:register", url("clients:register")),
+    Case("clients:releases", url("clients:releases")),
+    Case("clients:transfers", url("clients:transfers")),
+    Case("clients:transfer_request", url("clients:transfer_request"), ok=405),  # a POST from the duplicate page
+    Case("clients:transfer_decide", url("clients:transfer_decide", lambda o: o["transfer"].pk), ok=405),  # POST
+    # Objects of centre A: another centre's staff get 404, exactly as for a missing record.
+    *[
+        Case(name, url(name, *args), ok_for=OTHER_CENTRE_404)
+        for name, args in [
+            ("clients:detail", [lambda o: o["client"].pk]),
+            ("clients:edit_identity", [lambda o: o["client"].pk]),
+            ("clients:consent_add", [lambda o: o["client"].pk]),
+            ("clients:consent_revoke", [lambda o: o["client"].pk, lambda o: o["consent"].pk]),
+            ("clients:screening_add", [lambda o: o["client"].pk]),
+            ("clients:screening", [lambda o: o["client"].pk, lambda o: o["screening"].pk]),
+            ("clients:custody_add", [lambda o: o["client"].pk]),
+            ("clients:custody_release", [lambda o: o["client"].pk, lambda o: o["episode"].pk]),
+            ("clients:assign", [lambda o: o["client"].pk]),
+            ("clients:transfer", [lambda o: o["client"].pk]),
+        ]
+    ],
 ]
 
 def test_the_matrix_covers_every_named_url_outside_the_admin():
@@ -101,8 +129,12 @@ def test_the_matrix_covers_every_named_url_outside_the_admin():
 
 
 @pytest.fixture
-def objects(actors, centre_a, centre_b):
-    return {**actors, "centre_a": centre_a, "centre_b": centre_b}
+def objects(actors, centre_a, centre_b, prison):
+    from tests.factories import case_file
+
+    return {**actors, "centre_a": centre_a, "centre_b": centre_b,
+            **case_file(counsellor=actors["alice"], organisation=centre_a, prison=prison,
+                        requester=actors["bob"])}
 
 
 def expected_status(case: Case, actor: str | None) -> int:
