@@ -39,6 +39,7 @@ setup: system-packages $(VENV)/.installed keys messages
 run: setup
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_clients
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
 test: setup

@@ -19,6 +19,7 @@ import hmac
 import json
 import math
 import os
+import re
 import threading
 import time
 import uuid
@@ -91,6 +92,16 @@ class Keyring:
         return cipher
 
 
+_KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _shown_id(key_id, *, quoted: bool = True) -> str:
+    """A key id for a message. Anything else (a key pasted where an id belongs) is never echoed."""
+    if key_id is None or (isinstance(key_id, str) and _KEY_ID.fullmatch(key_id)):
+        return repr(key_id) if quoted else str(key_id)
+    return "(not a valid key id; not shown)"
+
+
 def _decode_key(label: str, encoded: str) -> bytes:
     try:
         raw = base64.b64decode(encoded.strip(), validate=True)
@@ -109,8 +120,11 @@ def _parse_pairs(label: str, raw: str) -> dict[str, str]:
         if not item:
             continue
         key_id, sep, encoded = item.partition(":")
-        if not sep or not key_id.strip():
-            raise KeyConfigurationError(f"{label} must be a comma-separated list of id:base64-key pairs.")
+        if not sep or not _KEY_ID.fullmatch(key_id.strip()):
+            raise KeyConfigurationError(
+                f"{label} must be a comma-separated list of id:base64-key pairs "
+                "(an id is up to 64 letters, digits, '.', '_' or '-')."
+            )
         pairs[key_id.strip()] = encoded
     return pairs
 
@@ -150,23 +164,23 @@ def load_keyring() -> Keyring:
         raise KeyConfigurationError("No active key-encryption key: set CASEMGMT_ACTIVE_KEK.")
     if active_kek not in keks:
         raise KeyConfigurationError(
-            f"The active key-encryption key {active_kek!r} is not among the configured ones "
-            f"({', '.join(sorted(keks))})."
+            f"The active key-encryption key {_shown_id(active_kek)} is not among the configured ones "
+            f"({', '.join(_shown_id(kid, quoted=False) for kid in sorted(keks))})."
         )
     if not index_keys:
         raise KeyConfigurationError("No blind-index key is configured: set CASEMGMT_INDEX_KEYS or use a key file.")
     if not active_index or active_index not in index_keys:
         raise KeyConfigurationError(
-            f"The active blind-index key {active_index!r} is not among the configured ones "
-            f"({', '.join(sorted(index_keys))})."
+            f"The active blind-index key {_shown_id(active_index)} is not among the configured ones "
+            f"({', '.join(_shown_id(kid, quoted=False) for kid in sorted(index_keys))})."
         )
     if not audit_key:
         raise KeyConfigurationError("No audit key is configured: set CASEMGMT_AUDIT_KEY or use a key file.")
 
     return Keyring(
-        keks={kid: _decode_key(f"Key-encryption key {kid!r}", v) for kid, v in keks.items()},
+        keks={kid: _decode_key(f"Key-encryption key {_shown_id(kid)}", v) for kid, v in keks.items()},
         active_kek=active_kek,
-        index_keys={kid: _decode_key(f"Blind-index key {kid!r}", v) for kid, v in index_keys.items()},
+        index_keys={kid: _decode_key(f"Blind-index key {_shown_id(kid)}", v) for kid, v in index_keys.items()},
         active_index_key=active_index,
         audit_key=_decode_key("The audit key", audit_key),
     )

@@ -125,7 +125,9 @@ class EncryptedDescriptor:
                 data["_sealed_" + attname] = value
             else:
                 # Saving the value unchanged stores this same ciphertext again, not a new one.
-                data["_opened_" + attname] = (value.token, instance.pk, subject_of(instance), self.field.to_bytes(opened))
+                data["_opened_" + attname] = (
+                    value.token, instance.pk, subject_of(instance), self.field.to_bytes(opened)
+                )
             return opened
         return value
 

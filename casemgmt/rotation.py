@@ -46,11 +46,14 @@ def rewrap_data_keys(*, batch_size: int = 1000, on_progress: Callable[[Progress]
     total = data_keys_to_rotate().count()
     done = 0
     started = time.monotonic()
+    last = None
     while True:
         with transaction.atomic():
+            pending = data_keys_to_rotate()
+            if last is not None:  # keyset: never walk again over the keys already re-wrapped
+                pending = pending.filter(subject_id__gt=last)
             batch = list(
-                data_keys_to_rotate()
-                .select_for_update()
+                pending.select_for_update()
                 .order_by("subject_id")
                 .only("subject_id", "wrapped_key", "kek_id")[:batch_size]
             )
@@ -64,6 +67,7 @@ def rewrap_data_keys(*, batch_size: int = 1000, on_progress: Callable[[Progress]
                 row.rotated_at = now
             _save_wrapped(batch)
         done += len(batch)
+        last = batch[-1].subject_id
         if on_progress:
             on_progress(Progress(done, max(total, done), time.monotonic() - started))
     return done

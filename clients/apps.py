@@ -6,3 +6,9 @@ class ClientsConfig(AppConfig):
     name = "clients"
     verbose_name = _("Clients")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from casemgmt.home import register_home_panel
+        from clients.home import care_staff_panel
+
+        register_home_panel(care_staff_panel)

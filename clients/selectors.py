@@ -21,7 +21,6 @@ from clients.models import (
     Client,
     ClientPopulationGroup,
     ClientStatus,
-    Consent,
     ConsentKind,
     CustodyEpisode,
     Transfer,

@@ -41,7 +41,9 @@ ERROR_VERBAL_NEEDS_WITNESS = _("A verbal consent needs the name of its witness."
 ERROR_RELEASE_BEFORE_ADMISSION = _("The release cannot be before the admission.")
 ERROR_NOT_A_PRISON = _("Custody is recorded at a prison health unit.")
 ERROR_NOT_A_COUNSELLOR_HERE = _("Choose a counsellor of the client's centre.")
-ERROR_NOT_A_CARE_ORGANISATION = _("Clients can only be transferred to an active treatment centre or prison health unit.")
+ERROR_NOT_A_CARE_ORGANISATION = _(
+    "Clients can only be transferred to an active treatment centre or prison health unit."
+)
 ERROR_HIV_TEST_DATE = _("Give the date of the negative test.")
 ERROR_REVOKED_BEFORE_GIVEN = _("A consent cannot be revoked before it was given.")
 ERROR_ALREADY_REVOKED = _("This consent was already revoked.")
@@ -163,7 +165,8 @@ def client_assign(*, actor, client: Client, counsellor) -> Client:
 
 
 @transaction.atomic
-def client_transfer(*, actor, client: Client, to_organisation: Organisation, transfer: Transfer | None = None) -> Transfer:
+def client_transfer(*, actor, client: Client, to_organisation: Organisation,
+                    transfer: Transfer | None = None) -> Transfer:
     """Move the record: the old centre and counsellor lose access at once, the new centre gains it."""
     if to_organisation.kind not in CARE_KINDS or not to_organisation.active or \
             to_organisation.pk == client.organisation_id:
