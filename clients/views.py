@@ -161,7 +161,9 @@ def _score_changes(screening: Screening, previous: Screening | None) -> list[tup
     for substance, result in now.items():
         if result.get("score") or substance in before:
             old = before.get(substance, {}).get("score")
-            changes.append((substance, result.get("score", 0), None if old is None else result.get("score", 0) - old))
+            score = result.get("score", 0)
+            changes.append((assist.SUBSTANCE_LABELS.get(substance, substance), score,
+                            None if old is None else score - old))
     return changes
 
 

@@ -39,7 +39,8 @@ def client_identity(**overrides) -> dict:
     import datetime
 
     identity = {
-        "given_name": "Testdara", "family_name": "Synthsok", "other_names": "", "date_of_birth": datetime.date(1990, 1, 2),
+        "given_name": "Testdara", "family_name": "Synthsok", "other_names": "",
+        "date_of_birth": datetime.date(1990, 1, 2),
         "phone": "012 345 678", "village": "Test village", "commune": "Test commune", "district": "Test district",
         "national_id": None, "mother_first_name": "Srey", "father_first_name": "Dara", "sex": "M", "province": "KH-12",
     }
