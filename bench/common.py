@@ -1,0 +1,130 @@
+"""What every suite shares: results, timing, and the table they are printed in."""
+
+from __future__ import annotations
+
+import gc
+import math
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Result:
+    """One line of the table. ``median``/``p95`` for latencies; ``value`` alone for a rate or a ratio."""
+
+    suite: str
+    name: str
+    unit: str
+    median: float | None = None
+    p95: float | None = None
+    value: float | None = None
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+
+@dataclass
+class Context:
+    """What the runner hands each suite."""
+
+    vendor: str
+    quick: bool = False
+    options: dict = field(default_factory=dict)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    rank = max(0, math.ceil(q / 100 * len(ordered)) - 1)
+    return ordered[rank]
+
+
+def time_each(fn: Callable[[], object], *, runs: int, warmup: int = 200) -> list[float]:
+    """Microseconds taken by each of ``runs`` calls, the garbage collector paused."""
+    for _ in range(warmup):
+        fn()
+    clock = time.perf_counter_ns
+    samples = [0.0] * runs
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(runs):
+            started = clock()
+            fn()
+            samples[i] = (clock() - started) / 1000
+    finally:
+        if was_enabled:
+            gc.enable()
+    return samples
+
+
+def time_pair(first: Callable[[], object], second: Callable[[], object], *, runs: int,
+              warmup: int = 200) -> tuple[list[float], list[float]]:
+    """Like ``time_each`` for two functions, called in turn, so that both meet the same machine noise."""
+    for _ in range(warmup):
+        first()
+        second()
+    clock = time.perf_counter_ns
+    a, b = [0.0] * runs, [0.0] * runs
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(runs):
+            started = clock()
+            first()
+            middle = clock()
+            second()
+            a[i], b[i] = (middle - started) / 1000, (clock() - middle) / 1000
+    finally:
+        if was_enabled:
+            gc.enable()
+    return a, b
+
+
+def latency(suite: str, name: str, samples: list[float], *, target_us: float | None = None, note: str = "") -> Result:
+    median, p95 = statistics.median(samples), percentile(samples, 95)
+    result = Result(suite, name, "µs", median=median, p95=p95, note=note)
+    if target_us is not None:
+        result.target = f"p95 ≤ {target_us:g} µs"
+        result.met = p95 <= target_us
+    return result
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def table(results: list[Result]) -> str:
+    headers = ["suite", "benchmark", "median", "p95", "value", "unit", "target", "met", "note"]
+    rows = [
+        [r.suite, r.name, _number(r.median), _number(r.p95), _number(r.value), r.unit, r.target,
+         "" if r.met is None else ("yes" if r.met else "NO"), r.note]
+        for r in results
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    numeric = {2, 3, 4}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths,
+                                                                                                   strict=True)))
+
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    out += [line(row).rstrip() for row in rows]
+    return "\n".join(out)
