@@ -277,18 +277,18 @@ class _DataKeyCache:
         raise TypeError("data keys are not picklable")
 
     def get(self, subject_id: uuid.UUID) -> AESGCM | None:
-        with self._lock:
-            item = self._items.get(subject_id)
-            if item is None:
-                self.misses += 1
-                return None
-            if item[0] < time.monotonic():
-                del self._items[subject_id]
-                self.misses += 1
-                return None
+        # The hit path takes no lock: OrderedDict.get and move_to_end are each atomic under the GIL,
+        # and a key evicted in between only turns the hit into a miss.
+        item = self._items.get(subject_id)
+        if item is None or item[0] < time.monotonic():
+            self.misses += 1
+            return None
+        try:
             self._items.move_to_end(subject_id)
-            self.hits += 1
-            return item[1]
+        except KeyError:
+            pass
+        self.hits += 1
+        return item[1]
 
     def put(self, subject_id: uuid.UUID, cipher: AESGCM) -> None:
         expires = time.monotonic() + settings.CASEMGMT_DATA_KEY_CACHE_SECONDS
@@ -336,18 +336,23 @@ def unwrap_data_key(subject_id: uuid.UUID, wrapped: bytes, kek_id: str, ring: Ke
         ) from None
 
 
+class MissingDataKey(DecryptionFailed):
+    """Values exist for a subject that has no data key row at all: damage, not an erasure."""
+
+
 def data_key(subject_id, *, create: bool = False) -> AESGCM:
     """The subject's data key as a cipher; made (and stored wrapped) on first use when ``create``."""
-    from casemgmt.models import DataKey
-
-    subject_id = _as_uuid(subject_id)
+    if subject_id.__class__ is not uuid.UUID:
+        subject_id = _as_uuid(subject_id)
     cipher = data_key_cache.get(subject_id)
     if cipher is not None:
         return cipher
+    from casemgmt.models import DataKey
+
     row = DataKey.objects.filter(subject_id=subject_id).first()
     if row is None:
         if not create:
-            raise SubjectErased(f"Subject {subject_id} has no data key.")
+            raise MissingDataKey(f"Subject {subject_id} has no data key.")
         row = _create_data_key(subject_id)
     if row.destroyed_at is not None:
         raise SubjectErased(f"The data key of subject {subject_id} was destroyed.")
@@ -396,15 +401,22 @@ def destroy_data_key(subject_id) -> bool:
 # Values
 
 
+def aad_prefix(label: str) -> bytes:
+    return _AAD_VERSION + label.encode() + b"|"
+
+
 def associated_data(label: str, row_id) -> bytes:
-    """Binds a ciphertext to its column (``app_label.model.field``) and row."""
-    return _AAD_VERSION + label.encode() + b"|" + str(row_id).encode()
+    """Binds a ciphertext to its column (``app_label.model.field``) and row (the UUID's 16 bytes)."""
+    return aad_prefix(label) + _as_uuid(row_id).bytes
+
+
+_TOKEN_PREFIX_LENGTH = len(TOKEN_PREFIX)
 
 
 def encrypt(subject_id, aad: bytes, plaintext: bytes) -> str:
     cipher = data_key(subject_id, create=True)
     nonce = os.urandom(NONCE_BYTES)
-    return TOKEN_PREFIX + base64.b64encode(nonce + cipher.encrypt(nonce, plaintext, aad)).decode("ascii")
+    return TOKEN_PREFIX + binascii.b2a_base64(nonce + cipher.encrypt(nonce, plaintext, aad), newline=False).decode()
 
 
 def decrypt(subject_id, aad: bytes, token: str) -> bytes:
@@ -413,7 +425,7 @@ def decrypt(subject_id, aad: bytes, token: str) -> bytes:
     if not token.startswith(TOKEN_PREFIX):
         raise DecryptionFailed("The stored value is not in a known format.")
     try:
-        raw = base64.b64decode(token[len(TOKEN_PREFIX):], validate=True)
+        raw = binascii.a2b_base64(token[_TOKEN_PREFIX_LENGTH:], strict_mode=True)
         return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
     except (InvalidTag, binascii.Error, ValueError):
         raise DecryptionFailed("The stored value does not authenticate.") from None
@@ -423,7 +435,7 @@ def looks_like_token(value) -> bool:
     if not isinstance(value, str) or not value.startswith(TOKEN_PREFIX):
         return False
     try:
-        raw = base64.b64decode(value[len(TOKEN_PREFIX):], validate=True)
+        raw = binascii.a2b_base64(value[_TOKEN_PREFIX_LENGTH:], strict_mode=True)
     except (binascii.Error, ValueError):
         return False
     return len(raw) >= NONCE_BYTES + 16

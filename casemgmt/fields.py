@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import uuid
 
 from django import forms
 from django.core import checks, validators
@@ -102,8 +103,13 @@ class _Ciphertext(str):
     """Marks a value that went through ``pre_save``: the only thing the column accepts."""
 
 
+def _row_bytes(instance) -> bytes:
+    pk = instance.pk
+    return (pk if pk.__class__ is uuid.UUID else uuid.UUID(str(pk))).bytes
+
+
 def subject_of(instance):
-    return getattr(instance, getattr(type(instance), "encryption_subject", "pk"))
+    return getattr(instance, getattr(instance.__class__, "encryption_subject", "pk"))
 
 
 class EncryptedDescriptor:
@@ -118,16 +124,14 @@ class EncryptedDescriptor:
         if attname not in data:  # deferred
             instance.refresh_from_db(fields=[attname])
         value = data[attname]
-        if isinstance(value, Sealed):
-            opened = self.field.open(instance, value)
+        if value.__class__ is Sealed:
+            opened, raw = self.field.open(instance, value)
             data[attname] = opened
             if opened is ERASED:
                 data["_sealed_" + attname] = value
             else:
                 # Saving the value unchanged stores this same ciphertext again, not a new one.
-                data["_opened_" + attname] = (
-                    value.token, instance.pk, subject_of(instance), self.field.to_bytes(opened)
-                )
+                data["_opened_" + attname] = (value.token, instance.pk, subject_of(instance), raw)
             return opened
         return value
 
@@ -183,15 +187,20 @@ class EncryptedField(models.Field):
     def from_bytes(self, raw: bytes):
         return raw.decode("utf-8")
 
-    def open(self, instance, sealed: Sealed):
-        from casemgmt import audit
+    @cached_property
+    def aad_prefix(self) -> bytes:
+        return crypto.aad_prefix(self.label)
 
+    def open(self, instance, sealed: Sealed):
+        """(value, plaintext bytes), or (ERASED, None) for an erased subject."""
         subject = subject_of(instance)
         try:
-            raw = crypto.decrypt(subject, crypto.associated_data(self.label, instance.pk), sealed.token)
+            raw = crypto.decrypt(subject, self.aad_prefix + _row_bytes(instance), sealed.token)
         except crypto.SubjectErased:
-            return ERASED
+            return ERASED, None
         except crypto.DecryptionFailed:
+            from casemgmt import audit
+
             logger.warning("Encrypted value %s of row %s failed authentication", self.label, instance.pk)
             audit.record(
                 action=audit.AuditAction.RECORD_DAMAGED,
@@ -201,7 +210,7 @@ class EncryptedField(models.Field):
                 fields=[self.name],
             )
             raise RecordDamaged(self.label, instance.pk) from None
-        return self.from_bytes(raw)
+        return self.from_bytes(raw), raw
 
     def from_db_value(self, value, expression, connection):
         if value is None:
@@ -221,7 +230,7 @@ class EncryptedField(models.Field):
             return _Ciphertext(opened[0])
         if crypto.looks_like_token(value):
             raise ValueError(ERROR_CIPHERTEXT_AS_PLAINTEXT.format(field=self.label))
-        aad = crypto.associated_data(self.label, model_instance.pk)
+        aad = self.aad_prefix + _row_bytes(model_instance)
         return _Ciphertext(crypto.encrypt(subject_of(model_instance), aad, self.to_bytes(value)))
 
     def get_db_prep_save(self, value, connection):

@@ -91,8 +91,23 @@ def subject_erase(*, subject_id: uuid.UUID, reason: str) -> bool:
     """
     if not reason.strip():
         raise ValueError("An erasure needs a reason.")
+    from casemgmt.signals import subject_erased
+
     with transaction.atomic():
         destroyed = crypto.destroy_data_key(subject_id)
+        _clear_blind_indexes(subject_id)
         audit.record(action=AuditAction.SUBJECT_ERASED, object_type="casemgmt.datakey", object_id=subject_id,
                      client_id=subject_id, reason=reason)
+        subject_erased.send(sender=None, subject_id=subject_id)
     return destroyed
+
+
+def _clear_blind_indexes(subject_id: uuid.UUID) -> None:
+    """An erased subject's index values could still confirm a guessed name or phone: remove them."""
+    from casemgmt.fields import BlindIndexField, encrypted_models
+
+    for model, fields in encrypted_models():
+        indexes = [f.attname for f in fields if isinstance(f, BlindIndexField)]
+        if indexes:
+            subject_attr = getattr(model, "encryption_subject", "pk")
+            model._base_manager.filter(**{subject_attr: subject_id}).update(**dict.fromkeys(indexes))

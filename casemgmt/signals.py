@@ -3,11 +3,15 @@
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_migrate
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from casemgmt import audit
 from casemgmt.middleware import client_ip
 from casemgmt.models import AuditAction
+
+
+# Sent inside the erasure's transaction, with ``subject_id``: feature apps mark their records erased.
+subject_erased = Signal()
 
 
 def _ip(request):

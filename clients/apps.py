@@ -12,3 +12,8 @@ class ClientsConfig(AppConfig):
         from clients.home import care_staff_panel
 
         register_home_panel(care_staff_panel)
+
+        from casemgmt.signals import subject_erased
+        from clients.services import mark_erased
+
+        subject_erased.connect(mark_erased, dispatch_uid="clients_mark_erased")

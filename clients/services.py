@@ -16,6 +16,7 @@ from clients import assist
 from clients.models import (
     Client,
     ClientPopulationGroup,
+    ClientStatus,
     Consent,
     ConsentKind,
     ConsentMethod,
@@ -328,3 +329,8 @@ def custody_release(*, actor, episode: CustodyEpisode, released_on: datetime.dat
     audit.record(action=AuditAction.CHANGE, object_type="clients.custodyepisode", object_id=episode.pk,
                  client_id=episode.client_id, fields=["released_on"])
     return episode
+
+
+def mark_erased(sender, *, subject_id, **kwargs) -> None:
+    """After crypto-shredding: the client counts as erased (coded statistics stay)."""
+    Client.objects.filter(pk=subject_id).update(status=ClientStatus.ERASED, counsellor=None)

@@ -242,3 +242,30 @@ def test_erase_subject_refuses_what_is_not_a_uuid(dara):
     with pytest.raises(CommandError, match="UUID"):
         call_command("erase_subject", "Dara Sok", "--reason", REASON, stdout=io.StringIO())
     assert DataKey.objects.get(subject_id=dara.pk).destroyed_at is None
+
+
+@pytest.mark.django_db
+def test_erasure_removes_blind_index_values_so_guesses_cannot_be_confirmed():
+    from tests.cryptotest.models import Person
+
+    person = Person.objects.create(given_name="Guessme", family_name="Synthetic", phone="012 999 888",
+                                   date_of_birth=datetime.date(1991, 3, 4))
+    assert Person.objects.blind_search("phone_index", "+85512999888") == [person]
+    services.subject_erase(subject_id=person.pk, reason="erasure request (test)")
+    row = Person.objects.values("phone_index", "family_dob_index", "family_name_index").get(pk=person.pk)
+    assert set(row.values()) == {None}
+    assert Person.objects.blind_search("phone_index", "+85512999888") == []
+
+
+@pytest.mark.django_db
+def test_values_without_any_data_key_row_are_damage_not_erasure():
+    from casemgmt.fields import RecordDamaged
+    from casemgmt.models import AuditEvent, DataKey
+    from tests.cryptotest.models import Person
+
+    person = Person.objects.create(given_name="Lost", family_name="Keyrow")
+    DataKey.objects.filter(subject_id=person.pk).delete()
+    crypto.reset_keyring()
+    with pytest.raises(RecordDamaged):
+        _ = Person.objects.get(pk=person.pk).given_name
+    assert AuditEvent.objects.filter(action="record_damaged", object_id=str(person.pk)).exists()
