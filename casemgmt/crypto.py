@@ -260,6 +260,9 @@ def write_key_file(path: Path, content: dict) -> None:
 # Data keys
 
 
+_monotonic = time.monotonic
+
+
 class _DataKeyCache:
     """Unwrapped data keys, in this process only: bounded (LRU) and short-lived.
 
@@ -270,8 +273,6 @@ class _DataKeyCache:
     def __init__(self) -> None:
         self._items: OrderedDict[uuid.UUID, tuple[float, AESGCM]] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def __reduce__(self):
         raise TypeError("data keys are not picklable")
@@ -280,14 +281,12 @@ class _DataKeyCache:
         # The hit path takes no lock: OrderedDict.get and move_to_end are each atomic under the GIL,
         # and a key evicted in between only turns the hit into a miss.
         item = self._items.get(subject_id)
-        if item is None or item[0] < time.monotonic():
-            self.misses += 1
+        if item is None or item[0] < _monotonic():
             return None
         try:
             self._items.move_to_end(subject_id)
         except KeyError:
             pass
-        self.hits += 1
         return item[1]
 
     def put(self, subject_id: uuid.UUID, cipher: AESGCM) -> None:
@@ -411,12 +410,15 @@ def associated_data(label: str, row_id) -> bytes:
 
 
 _TOKEN_PREFIX_LENGTH = len(TOKEN_PREFIX)
+_urandom = os.urandom
+_b2a = binascii.b2a_base64
+_a2b = binascii.a2b_base64
 
 
 def encrypt(subject_id, aad: bytes, plaintext: bytes) -> str:
     cipher = data_key(subject_id, create=True)
-    nonce = os.urandom(NONCE_BYTES)
-    return TOKEN_PREFIX + binascii.b2a_base64(nonce + cipher.encrypt(nonce, plaintext, aad), newline=False).decode()
+    nonce = _urandom(NONCE_BYTES)
+    return TOKEN_PREFIX + _b2a(nonce + cipher.encrypt(nonce, plaintext, aad), newline=False).decode()
 
 
 def decrypt(subject_id, aad: bytes, token: str) -> bytes:
@@ -425,7 +427,7 @@ def decrypt(subject_id, aad: bytes, token: str) -> bytes:
     if not token.startswith(TOKEN_PREFIX):
         raise DecryptionFailed("The stored value is not in a known format.")
     try:
-        raw = binascii.a2b_base64(token[_TOKEN_PREFIX_LENGTH:], strict_mode=True)
+        raw = _a2b(token[_TOKEN_PREFIX_LENGTH:], strict_mode=True)
         return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
     except (InvalidTag, binascii.Error, ValueError):
         raise DecryptionFailed("The stored value does not authenticate.") from None

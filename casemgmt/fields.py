@@ -103,11 +103,6 @@ class _Ciphertext(str):
     """Marks a value that went through ``pre_save``: the only thing the column accepts."""
 
 
-def _row_bytes(instance) -> bytes:
-    pk = instance.pk
-    return (pk if pk.__class__ is uuid.UUID else uuid.UUID(str(pk))).bytes
-
-
 def subject_of(instance):
     return getattr(instance, getattr(instance.__class__, "encryption_subject", "pk"))
 
@@ -125,13 +120,15 @@ class EncryptedDescriptor:
             instance.refresh_from_db(fields=[attname])
         value = data[attname]
         if value.__class__ is Sealed:
-            opened, raw = self.field.open(instance, value)
+            field = self.field
+            subject, row = field.subject_and_row(instance)
+            opened, raw = field.open(instance, value, subject, row)
             data[attname] = opened
             if opened is ERASED:
                 data["_sealed_" + attname] = value
             else:
                 # Saving the value unchanged stores this same ciphertext again, not a new one.
-                data["_opened_" + attname] = (value.token, instance.pk, subject_of(instance), raw)
+                data["_opened_" + attname] = (value.token, row, subject, raw)
             return opened
         return value
 
@@ -191,11 +188,28 @@ class EncryptedField(models.Field):
     def aad_prefix(self) -> bytes:
         return crypto.aad_prefix(self.label)
 
-    def open(self, instance, sealed: Sealed):
+    @cached_property
+    def _attnames(self) -> tuple[str, str]:
+        subject = getattr(self.model, "encryption_subject", "pk")
+        pk = self.model._meta.pk.attname
+        return (pk if subject == "pk" else subject), pk
+
+    def subject_and_row(self, instance) -> tuple[uuid.UUID, bytes]:
+        """The subject owning the data key, and the row id bound into the associated data."""
+        subject_attname, pk_attname = self._attnames
+        data = instance.__dict__
+        subject = data[subject_attname] if subject_attname in data else getattr(instance, subject_attname)
+        pk = data.get(pk_attname)
+        if pk.__class__ is not uuid.UUID:
+            pk = uuid.UUID(str(pk))
+        return subject, pk.bytes
+
+    def open(self, instance, sealed: Sealed, subject=None, row: bytes | None = None):
         """(value, plaintext bytes), or (ERASED, None) for an erased subject."""
-        subject = subject_of(instance)
+        if row is None:
+            subject, row = self.subject_and_row(instance)
         try:
-            raw = crypto.decrypt(subject, self.aad_prefix + _row_bytes(instance), sealed.token)
+            raw = crypto.decrypt(subject, self.aad_prefix + row, sealed.token)
         except crypto.SubjectErased:
             return ERASED, None
         except crypto.DecryptionFailed:
@@ -225,13 +239,14 @@ class EncryptedField(models.Field):
             return _Ciphertext(value.token)
         if value is ERASED:
             return _Ciphertext(model_instance.__dict__["_sealed_" + self.attname].token)
+        subject, row = self.subject_and_row(model_instance)
+        plaintext = self.to_bytes(value)
         opened = model_instance.__dict__.get("_opened_" + self.attname)
-        if opened is not None and opened[1:] == (model_instance.pk, subject_of(model_instance), self.to_bytes(value)):
+        if opened is not None and opened[1:] == (row, subject, plaintext):
             return _Ciphertext(opened[0])
-        if crypto.looks_like_token(value):
+        if value.__class__ is str and crypto.looks_like_token(value):
             raise ValueError(ERROR_CIPHERTEXT_AS_PLAINTEXT.format(field=self.label))
-        aad = self.aad_prefix + _row_bytes(model_instance)
-        return _Ciphertext(crypto.encrypt(subject_of(model_instance), aad, self.to_bytes(value)))
+        return _Ciphertext(crypto.encrypt(subject, self.aad_prefix + row, plaintext))
 
     def get_db_prep_save(self, value, connection):
         if value is None or isinstance(value, _Ciphertext):

@@ -9,7 +9,6 @@ from casemgmt import audit
 from casemgmt.middleware import client_ip
 from casemgmt.models import AuditAction
 
-
 # Sent inside the erasure's transaction, with ``subject_id``: feature apps mark their records erased.
 subject_erased = Signal()
 

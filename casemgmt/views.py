@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casemgmt import audit, crypto, home as home_panels, selectors
+from casemgmt import audit, crypto, selectors
+from casemgmt import home as home_panels
 from casemgmt.forms import ERROR_BAD_TOKEN, ROLE_HOME_TEMPLATES, AuditFilterForm, SignInForm, TokenForm
 from casemgmt.models import AuditAction
 

@@ -18,7 +18,7 @@ PARENTS = ["Chantha", "Sokha", "Vuthy", "Malis", "Sarin", "Kunthea", "Pisey", "R
 def seed_demo_clients(*, centre, prison, counsellor, prison_counsellor) -> int:
     if Client.objects.filter(organisation__in=[centre, prison]).exists():
         return 0
-    rng = random.Random(20261121)  # the same demo every time
+    rng = random.Random(20261121)  # noqa: S311 - the same synthetic demo every time, not a secret
     today = timezone.localdate()
     made = 0
     for index in range(14):
