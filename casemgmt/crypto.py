@@ -360,6 +360,21 @@ def data_key(subject_id, *, create: bool = False) -> AESGCM:
     return cipher
 
 
+def load_data_keys(subject_ids) -> None:
+    """Unwrap the data keys of many subjects with one query (a page of a list), into the cache."""
+    from casemgmt.models import DataKey
+
+    wanted = {_as_uuid(s) for s in subject_ids}
+    missing = [s for s in wanted if data_key_cache.get(s) is None]
+    if not missing:
+        return
+    ring = keyring()
+    rows = DataKey.objects.filter(subject_id__in=missing, destroyed_at__isnull=True).values_list(
+        "subject_id", "wrapped_key", "kek_id")
+    for subject_id, wrapped, kek_id in rows:
+        data_key_cache.put(subject_id, AESGCM(unwrap_data_key(subject_id, wrapped, kek_id, ring)))
+
+
 def _create_data_key(subject_id: uuid.UUID):
     from casemgmt.models import DataKey
 

@@ -405,6 +405,26 @@ class BlindIndexField(models.BigIntegerField):
 
 
 class EncryptedQuerySet(models.QuerySet):
+    _load_data_keys = False
+
+    def with_data_keys(self):
+        """Fetch the rows' data keys in one query when the rows are fetched (for list pages)."""
+        clone = self._chain()
+        clone._load_data_keys = True
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._load_data_keys = self._load_data_keys
+        return clone
+
+    def _fetch_all(self):
+        fetched = self._result_cache is None
+        super()._fetch_all()
+        if fetched and self._load_data_keys and self._result_cache and isinstance(self._result_cache[0],
+                                                                                   models.Model):
+            crypto.load_data_keys(subject_of(row) for row in self._result_cache)
+
     def _encrypted_names(self) -> set[str]:
         return {f.name for f in self.model._meta.concrete_fields if isinstance(f, EncryptedField)} | {
             f.attname for f in self.model._meta.concrete_fields if isinstance(f, EncryptedField)
@@ -445,7 +465,7 @@ class EncryptedQuerySet(models.QuerySet):
             return []
         candidates = crypto.blind_index_candidates(field.index_name, wanted, bits=field.bits)
         found = []
-        for row in self.filter(**{f"{field.attname}__in": candidates}):
+        for row in self.filter(**{f"{field.attname}__in": candidates}).with_data_keys():
             try:
                 matches = field.normalised([getattr(row, source) for source in field.sources]) == wanted
             except RecordDamaged:

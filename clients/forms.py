@@ -40,6 +40,10 @@ class ClientForm(forms.ModelForm):
     def identity(self) -> dict:
         return {name: self.cleaned_data[name] for name in IDENTITY_FIELDS}
 
+    def _post_clean(self):
+        # The service validates and saves (and audits which fields changed): the instance is not touched here.
+        pass
+
 
 class DuplicateConfirmForm(forms.Form):
     confirm_distinct = forms.BooleanField(

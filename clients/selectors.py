@@ -80,6 +80,7 @@ def caseload(*, user, filters: CaseloadFilters) -> QuerySet[Client]:
         .only("id", "given_name", "family_name", "uic", "status", "risk_level", "last_activity_at", "sex",
               "birth_year", "counsellor__username", "counsellor__first_name", "counsellor__last_name")
         .order_by("-last_activity_at", "id")
+        .with_data_keys()
     )
 
 
@@ -145,7 +146,7 @@ def releases_due(*, user, days: int = 30) -> QuerySet[CustodyEpisode]:
         )
         .select_related("client")
         .order_by("expected_release_on")
-    )
+    )  # a handful of rows: their keys load one by one
 
 
 def transfers_for(*, organisation: Organisation) -> QuerySet[Transfer]:
