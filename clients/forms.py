@@ -19,6 +19,8 @@ from clients.models import (
 )
 from clients.services import IDENTITY_FIELDS
 
+__all__ = ["IDENTITY_FIELDS"]
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 

@@ -35,11 +35,12 @@ def clients_visible_to(user, *, write: bool = False) -> QuerySet[Client]:
     """A counsellor: their caseload (direct grants). A centre manager: their centre (its staff group's grants)."""
     role = access.role_of(user)
     perm = CHANGE if write else VIEW
+    # Always within the user's current organisation: grants left behind by a move never count.
+    of_organisation = Client.objects.filter(organisation=access.organisation_of(user))
     if role == Role.COUNSELLOR:
-        return access.scope_for(user, perm, Client.objects.all(), use_groups=False)
+        return access.scope_for(user, perm, of_organisation, use_groups=False)
     if role == Role.CENTRE_MANAGER:
-        organisation = access.organisation_of(user)
-        return access.scope_for(user, perm, Client.objects.filter(organisation=organisation), use_groups=True)
+        return access.scope_for(user, perm, of_organisation, use_groups=True)
     return Client.objects.none()
 
 

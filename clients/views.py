@@ -75,9 +75,14 @@ def register(request):
         if matches and not confirm.is_valid():
             audit.record(action=AuditAction.SEARCH, object_type="clients.duplicate_check",
                          fields=sorted({label for m in matches for label in m.matched_on}))
+            here = [m for m in matches if m.same_organisation]
+            visible = set(selectors.clients_visible_to(request.user).filter(
+                pk__in=[m.client.pk for m in here]).values_list("pk", flat=True))
             return render(request, "clients/register.html", {
                 "form": form, "confirm": forms.DuplicateConfirmForm(),
-                "here": [m for m in matches if m.same_organisation],
+                "here": [m for m in here if m.client.pk in visible],
+                # On a colleague's caseload: the counsellor learns only that, and asks the manager.
+                "here_elsewhere": len(here) - len(visible),
                 "elsewhere": _remember_elsewhere(request, [m for m in matches if not m.same_organisation]),
             })
         try:
@@ -172,6 +177,9 @@ def edit_identity(request, client_id):
     client = selectors.access_client(user=request.user, client_id=client_id, write=True)
     initial = {"population_groups": list(client.population_groups.values_list("group", flat=True))}
     form = forms.ClientForm(request.POST or None, instance=client, initial=initial)
+    if request.method == "GET":  # the form shows every identifier: a read like the client page
+        audit.record(action=AuditAction.VIEW, object_type="clients.client", object_id=client.pk,
+                     client_id=client.pk, fields=forms.IDENTITY_FIELDS)
     if request.method == "POST" and form.is_valid():
         try:
             services.client_update_identity(actor=request.user, client=client, identity=form.identity(),

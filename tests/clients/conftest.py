@@ -1,0 +1,37 @@
+"""Extra actors for the case-file tests, on top of the named ones of tests/conftest.py.
+
+centre_a : carol (a second counsellor, for assignment)
+centre_b : nina (centre manager, decides transfers for centre B)
+prison_b : a second prison health unit, for "only episodes at their facility"
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.utils import translation
+
+from casemgmt.roles import OrganisationKind, Province, Role
+from tests.factories import member, organisation
+
+
+@pytest.fixture
+def nina(centre_b):
+    return member("nina", Role.CENTRE_MANAGER, centre_b)
+
+
+@pytest.fixture
+def carol(centre_a):
+    return member("carol", Role.COUNSELLOR, centre_a)
+
+
+@pytest.fixture
+def prison_b(db):
+    return organisation("Prison unit B (test)", OrganisationKind.PRISON_HEALTH_UNIT, Province.SIEM_REAP)
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request in Khmer leaves Khmer active in the thread; the next test starts in English again."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
