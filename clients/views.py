@@ -163,7 +163,10 @@ def _score_changes(screening: Screening, previous: Screening | None) -> list[tup
     now = screening.results.get("substances", {})
     before = previous.results.get("substances", {}) if previous else {}
     changes = []
-    for substance, result in now.items():
+    for substance in assist.SUBSTANCES:  # the questionnaire's order (JSONB does not keep key order)
+        result = now.get(substance)
+        if result is None:
+            continue
         if result.get("score") or substance in before:
             old = before.get(substance, {}).get("score")
             score = result.get("score", 0)
