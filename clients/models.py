@@ -173,13 +173,13 @@ class Consent(models.Model):
                                 verbose_name=_("partner organisation"))
     purpose = EncryptedTextField(_("purpose"), blank=True, default="")
     categories = models.JSONField(_("categories of information"), default=list, blank=True)
-    given_on = models.DateField(_("given on"))
+    given_on = models.DateField(_("given on"), validators=[not_in_future])
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     method = models.CharField(_("how it was given"), max_length=16, choices=ConsentMethod.choices)
     witness_name = EncryptedCharField(_("witness"), max_length=200, blank=True, default="")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
-    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True, validators=[not_in_future])
     revoke_reason = EncryptedTextField(_("reason for revoking"), blank=True, default="")
 
     encryption_subject = "client_id"
@@ -235,7 +235,7 @@ class Screening(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="screenings")
-    screened_on = models.DateField(_("screened on"))
+    screened_on = models.DateField(_("screened on"), validators=[not_in_future])
     screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     answers = EncryptedJSONField()
     results = models.JSONField(default=dict)  # coded: per-substance score, risk level, intervention
@@ -280,7 +280,7 @@ class CustodyEpisode(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="custody_episodes")
     facility = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="custody_episodes",
                                  verbose_name=_("facility"))
-    admitted_on = models.DateField(_("admitted on"))
+    admitted_on = models.DateField(_("admitted on"), validators=[not_in_future])
     expected_release_on = models.DateField(_("expected release"), null=True, blank=True)
     released_on = models.DateField(_("released on"), null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -129,6 +129,12 @@ def find_duplicates(*, organisation: Organisation, uic: str, family_name: str, d
     ]
 
 
+def clients_by_ids(client_ids) -> QuerySet[Client]:
+    """Unscoped, for a transfer request only: the ids come from the server-side duplicate check."""
+    return Client.objects.filter(pk__in=client_ids).exclude(status=ClientStatus.ERASED).select_related(
+        "organisation")
+
+
 def has_active_treatment_consent(client: Client, on: datetime.date | None = None) -> bool:
     on = on or timezone.localdate()
     return any(c.kind == ConsentKind.TREATMENT and c.is_active(on) for c in client.consents.all())

@@ -28,6 +28,7 @@ from clients.models import (
 )
 from clients.selectors import CHANGE, VIEW, has_active_treatment_consent
 from clients.uic import compute_uic
+from clients.validators import not_in_future_field
 
 ERROR_DUPLICATE_NATIONAL_ID = _("A client with this national ID is already registered.")
 ERROR_NO_TREATMENT_CONSENT = _(
@@ -93,6 +94,13 @@ def _set_population_groups(client: Client, groups) -> None:
 def touch(client: Client) -> None:
     client.last_activity_at = timezone.now()
     Client.objects.filter(pk=client.pk).update(last_activity_at=client.last_activity_at)
+
+
+def client_check_identity(*, organisation: Organisation, identity: dict) -> None:
+    """Validate an identity as registration would, without saving (bad input is shown before duplicates)."""
+    client = Client(organisation=organisation, registered_by_organisation=organisation, **identity)
+    _fill_derived(client)
+    client.full_clean()
 
 
 @transaction.atomic
@@ -323,6 +331,7 @@ def custody_admit(*, actor, client: Client, facility: Organisation, admitted_on:
 def custody_release(*, actor, episode: CustodyEpisode, released_on: datetime.date) -> CustodyEpisode:
     if released_on < episode.admitted_on:
         raise ValidationError({"released_on": ERROR_RELEASE_BEFORE_ADMISSION})
+    not_in_future_field("released_on", released_on)
     episode.released_on = released_on
     episode.save(update_fields=["released_on"])
     touch(episode.client)

@@ -15,3 +15,10 @@ def not_in_future(value) -> None:
 def valid_phone(value) -> None:
     if value:
         normalise.phone(value)
+
+
+def not_in_future_field(name: str, value) -> None:
+    try:
+        not_in_future(value)
+    except ValidationError as exc:
+        raise ValidationError({name: exc.messages}) from None

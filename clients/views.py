@@ -68,6 +68,11 @@ def register(request):
     confirm = forms.DuplicateConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         identity = form.identity()
+        try:
+            services.client_check_identity(organisation=request.organisation, identity=identity)
+        except ValidationError as exc:
+            _form_errors_from(form, exc)
+            return render(request, "clients/register.html", {"form": form})
         matches = selectors.find_duplicates(
             organisation=request.organisation, uic=_uic_of(identity), family_name=identity["family_name"],
             date_of_birth=identity["date_of_birth"], phone=identity["phone"], national_id=identity["national_id"],
@@ -105,27 +110,24 @@ def _uic_of(identity: dict) -> str:
                        date_of_birth=identity["date_of_birth"])
 
 
-def _remember_elsewhere(request, matches) -> list[str]:
-    """Opaque tokens for matches at other organisations: the page never carries their id."""
-    tokens = {secrets.token_urlsafe(16): str(m.client.pk) for m in matches}
-    request.session[DUPLICATE_SESSION_KEY] = tokens
-    return list(tokens)
+def _remember_elsewhere(request, matches) -> str | None:
+    """One opaque token for all matches at other organisations: the page carries neither ids nor a count."""
+    if not matches:
+        return None
+    token = secrets.token_urlsafe(16)
+    request.session[DUPLICATE_SESSION_KEY] = {token: [str(m.client.pk) for m in matches]}
+    return token
 
 
 @require_POST
 def transfer_request(request):
     tokens = request.session.get(DUPLICATE_SESSION_KEY) or {}
-    client_id = tokens.get(request.POST.get("token", ""))
-    if client_id is None:
+    client_ids = tokens.get(request.POST.get("token", ""))
+    if not client_ids:
         raise Http404
-    from clients.models import Client
-
-    client = Client.objects.filter(pk=client_id).select_related("organisation").first()
-    if client is None:
-        raise Http404
-    services.transfer_request_create(actor=request.user, client=client)
-    tokens.pop(request.POST["token"])
-    request.session[DUPLICATE_SESSION_KEY] = tokens
+    for client in selectors.clients_by_ids(client_ids):
+        services.transfer_request_create(actor=request.user, client=client)
+    request.session.pop(DUPLICATE_SESSION_KEY, None)
     messages.success(request, MESSAGE_TRANSFER_REQUESTED)
     return redirect("clients:transfers")
 

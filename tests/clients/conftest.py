@@ -1,7 +1,6 @@
 """Extra actors for the case-file tests, on top of the named ones of tests/conftest.py.
 
 centre_a : carol (a second counsellor, for assignment)
-centre_b : nina (centre manager, decides transfers for centre B)
 prison_b : a second prison health unit, for "only episodes at their facility"
 """
 
@@ -13,11 +12,6 @@ from django.utils import translation
 
 from casemgmt.roles import OrganisationKind, Province, Role
 from tests.factories import member, organisation
-
-
-@pytest.fixture
-def nina(centre_b):
-    return member("nina", Role.CENTRE_MANAGER, centre_b)
 
 
 @pytest.fixture

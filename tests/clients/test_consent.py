@@ -187,3 +187,12 @@ def test_another_centre_cannot_record_a_consent(client, bob, case):
     sign_in(client, bob)
     assert client.post(reverse("clients:consent_add", args=[case.pk]), consent_data()).status_code == 404
     assert Consent.objects.count() == 0
+
+
+def test_a_consent_dated_in_the_future_is_refused_and_nothing_saved(signed_in, case):
+    from clients.validators import ERROR_FUTURE_DATE
+
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    response = signed_in.post(reverse("clients:consent_add", args=[case.pk]), consent_data(given_on=tomorrow))
+    assert_field_error(response, "given_on", ERROR_FUTURE_DATE)
+    assert not Consent.objects.filter(client=case).exists()

@@ -125,7 +125,7 @@ def test_the_transfer_button_carries_an_opaque_token_not_the_record_id(client, a
     other = make_client(actor=alice, organisation=centre_a, n=EXISTING)
     sign_in(client, bob)
     response = register(client, **person(EXISTING))
-    token = response.context["elsewhere"][0]
+    token = response.context["elsewhere"]
     assert f'name="token" value="{token}"' in response.content.decode()
     assert token != str(other.pk) and str(other.pk) not in token and other.pk.hex not in token
 
@@ -212,6 +212,20 @@ def test_a_malformed_phone_is_a_field_error(client, alice, phone):
     assert counts() == before
 
 
+@pytest.mark.parametrize(("overrides", "field", "message"), [
+    ({"phone": "12ab45"}, "phone", ERROR_PHONE),
+    ({"date_of_birth": "2999-01-01"}, "date_of_birth", ERROR_FUTURE_DATE),
+], ids=["phone", "date_of_birth"])
+def test_bad_input_is_reported_at_once_even_when_the_person_matches(client, alice, bob, centre_a, overrides, field,
+                                                                   message):
+    make_client(actor=alice, organisation=centre_a, n=EXISTING)
+    sign_in(client, bob)
+    before = counts()
+    response = register(client, **person(2, national_id="TEST-00001", **overrides))  # matches on national ID
+    assert_field_error(response, field, message)
+    assert counts() == before
+
+
 def test_a_missing_required_identifier_is_a_field_error(client, alice):
     sign_in(client, alice)
     response = register(client, **person(5, mother_first_name=""))
@@ -267,7 +281,7 @@ def test_khmer_names_register_and_give_a_romanised_uic(client, alice):
     ({"date_of_birth": "2999-01-01"}, "date_of_birth", ERROR_FUTURE_DATE),
     ({"phone": "12ab45"}, "phone", ERROR_PHONE),
     ({"national_id": "test-00002"}, "national_id", ERROR_DUPLICATE_NATIONAL_ID),
-])
+], ids=["future_date_of_birth", "malformed_phone", "duplicate_national_id"])
 def test_a_bad_identity_change_is_a_field_error_and_changes_nothing(client, alice, centre_a, overrides, field,
                                                                      message):
     case = make_client(actor=alice, organisation=centre_a, n=1)

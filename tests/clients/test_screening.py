@@ -193,3 +193,16 @@ def test_another_centre_cannot_screen_the_client(client, bob, case):
     assert Screening.objects.count() == 0
     case.refresh_from_db()
     assert case.risk_level == ""
+
+
+def test_substances_keep_the_questionnaires_order_on_every_database(signed_in, case):
+    # PostgreSQL's jsonb stores keys in its own order; the pages must not follow it.
+    screening = screening_from_redirect(post_screening(signed_in, case, other=MONTHLY_ATS, tobacco=used(
+        q2="daily", q3="daily", q4="weekly"), opioids=MONTHLY_ATS))
+    result = signed_in.get(reverse("clients:screening", args=[case.pk, screening.pk])).content.decode()
+    labels = [str(label) for _code, label in assist.SUBSTANCE_CHOICES]
+    assert [label for label in labels if f"<td>{label}</td>" in result] == labels
+    assert [result.index(f"<td>{label}</td>") for label in labels] == sorted(
+        result.index(f"<td>{label}</td>") for label in labels)
+    detail = signed_in.get(detail_url(case)).content.decode()
+    assert detail.index("Tobacco products 18") < detail.index("Opioids 6") < detail.index("Other substances 6")

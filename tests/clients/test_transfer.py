@@ -126,7 +126,7 @@ def request_token(client, bob, case):
     """Bob, at centre B, tries to register the same person and gets the duplicate page."""
     sign_in(client, bob)
     response = register(client, **person(1))
-    (token,) = response.context["elsewhere"]
+    token = response.context["elsewhere"]
     return token
 
 
@@ -252,3 +252,14 @@ def test_a_pending_request_does_not_tell_the_requester_where_the_record_is(clien
     html = transfers_page(client, bob)
     assert "Requested, waiting for a decision" in html
     assert centre_a.name not in html and str(centre_a.pk) not in html
+
+
+def test_a_declined_request_does_not_tell_the_requester_where_the_record_is(client, bob, mona, case, centre_a,
+                                                                            request_token):
+    client.post(reverse("clients:transfer_request"), {"token": request_token})
+    transfer = Transfer.objects.get(client=case)
+    sign_in(client, mona)
+    client.post(reverse("clients:transfer_decide", args=[transfer.pk]), {"decision": "decline"})
+    html = transfers_page(client, bob)
+    assert "Declined" in transfer_row(html, transfer)
+    assert centre_a.name not in html
