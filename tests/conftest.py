@@ -103,6 +103,14 @@ def actors(alice, mona, bob, nina, pete, priya, rita, otto, sam):
             "otto": otto, "sam": sam}
 
 
+@pytest.fixture
+def postgresql_only():
+    """Skips on SQLite: for what only PostgreSQL has (pg_dump, triggers)."""
+    from tests.pgdump import skip_unless_postgresql
+
+    skip_unless_postgresql()
+
+
 def sign_in(client, user, *, verified: bool = True):
     """Signed in, and past the second factor where the user has a device."""
     client.force_login(user)
