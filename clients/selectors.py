@@ -135,9 +135,10 @@ def clients_by_ids(client_ids) -> QuerySet[Client]:
         "organisation")
 
 
-def has_active_treatment_consent(client: Client, on: datetime.date | None = None) -> bool:
+def has_active_treatment_consent(client: Client, on: datetime.date | None = None, *, consents=None) -> bool:
     on = on or timezone.localdate()
-    return any(c.kind == ConsentKind.TREATMENT and c.is_active(on) for c in client.consents.all())
+    consents = client.consents.all() if consents is None else consents
+    return any(c.kind == ConsentKind.TREATMENT and c.is_active(on) for c in consents)
 
 
 def releases_due(*, user, days: int = 30) -> QuerySet[CustodyEpisode]:

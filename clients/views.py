@@ -143,7 +143,7 @@ def detail(request, client_id):
         "client": client,
         "population_groups": client.population_groups.order_by("group"),
         "consents": [(consent, consent.is_active(today)) for consent in consents],
-        "treatment_consent": any(c.kind == "treatment" and c.is_active(today) for c in consents),
+        "treatment_consent": selectors.has_active_treatment_consent(client, today, consents=consents),
         "screenings": _with_changes(screenings),
         "custody": client.custody_episodes.select_related("facility"),
         "timeline": selectors.timeline(client=client),
