@@ -18,6 +18,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 SUITES = {
     "crypto": "bench.crypto",
+    "clients": "bench.clients",
 }
 
 
@@ -27,6 +28,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help=f"run only these suites (comma-separated or repeated): {', '.join(SUITES)}")
     parser.add_argument("--quick", action="store_true", help="fewer samples and smaller data sets (a smoke run)")
     parser.add_argument("--rotation-keys", type=int, default=None, help="data keys to rotate (default 100,000)")
+    parser.add_argument("--clients", type=int, default=None, help="clients to seed (default 1,000,000)")
     parser.add_argument("--list", action="store_true", help="list the suites and exit")
     return parser.parse_args(argv)
 
@@ -60,7 +62,8 @@ def main(argv: list[str]) -> int:
 
         print(f"Python {platform.python_version()}, cryptography {cryptography.__version__}, {server}, "
               f"{os.cpu_count()} CPUs, {platform.machine()}", flush=True)
-        context = Context(vendor=connection.vendor, quick=args.quick, options={"rotation_keys": args.rotation_keys})
+        context = Context(vendor=connection.vendor, quick=args.quick, options={"rotation_keys": args.rotation_keys,
+                                                                               "clients": args.clients})
         results = []
         for name in chosen:
             started = time.perf_counter()
