@@ -57,7 +57,12 @@ class ContentSecurityPolicyMiddleware:
 
 
 class IdleTimeoutMiddleware:
-    """Signs out a session that has seen no request for ``SESSION_IDLE_TIMEOUT_MINUTES``."""
+    """Signs out a session that has seen no request for ``SESSION_IDLE_TIMEOUT_MINUTES``.
+
+    Activity is recorded when the last record is ``SESSION_ACTIVITY_RESOLUTION_SECONDS`` old or more, so
+    that browsing does not write the session on every page. The record is never newer than the last
+    request: a session ends no later than the timeout after it, and at most that resolution earlier.
+    """
 
     SESSION_KEY = "casemgmt_last_activity"
 
@@ -74,7 +79,8 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 messages.info(request, MESSAGE_SESSION_EXPIRED % {"minutes": settings.SESSION_IDLE_TIMEOUT_MINUTES})
                 return redirect_to_login(request.get_full_path())
-            request.session[self.SESSION_KEY] = now
+            if last is None or now - last >= settings.SESSION_ACTIVITY_RESOLUTION_SECONDS:
+                request.session[self.SESSION_KEY] = now
         return self.get_response(request)
 
 

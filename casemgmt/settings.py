@@ -109,7 +109,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "casemgmt.backends.MembershipBackend",  # Django's ModelBackend, with the membership in the same query
     "guardian.backends.ObjectPermissionBackend",
 ]
 PASSWORD_HASHERS = [
@@ -150,7 +150,9 @@ GUARDIAN_RAISE_403 = False
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
 # The middleware enforces the idle limit (and says so); the cookie outlives it so that it can.
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_MINUTES * 60 * 2
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle middleware records activity at most once a minute (a write per minute of use, not per page),
+# which also moves the session's expiry on.
+SESSION_ACTIVITY_RESOLUTION_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

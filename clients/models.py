@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import uuid
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -53,10 +56,103 @@ class PopulationGroup(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# One bit per group, fixed for good: stored values depend on it. Add new groups with new bits; never renumber.
+POPULATION_GROUP_BITS = {
+    PopulationGroup.PWID: 1 << 0,
+    PopulationGroup.PWUD: 1 << 1,
+    PopulationGroup.PRISONER: 1 << 2,
+    PopulationGroup.SEX_WORKER: 1 << 3,
+    PopulationGroup.MSM: 1 << 4,
+    PopulationGroup.TRANSGENDER: 1 << 5,
+    PopulationGroup.OTHER: 1 << 6,
+}
+
+
+class PopulationGroupsField(models.Field):
+    """A client's population groups: a tuple of ``PopulationGroup`` codes, stored as one small integer.
+
+    A bit per group keeps the caseload filter a test on a column of the client row, which the caseload
+    index carries (``population_groups__has="pwid"``), instead of a join that must count every row of a
+    centre. Coded, in clear, for statistics (DESIGN.md §3).
+    """
+
+    empty_strings_allowed = False
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default", ())
+        super().__init__(*args, **kwargs)
+
+    def get_internal_type(self) -> str:
+        return "PositiveSmallIntegerField"
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("default") == ():
+            del kwargs["default"]
+        return name, path, args, kwargs
+
+    @staticmethod
+    def to_codes(bits: int) -> tuple[str, ...]:
+        return tuple(code for code, bit in POPULATION_GROUP_BITS.items() if bits & bit)
+
+    @staticmethod
+    def to_bits(codes) -> int:
+        if isinstance(codes, int):
+            return codes
+        bits = 0
+        for code in codes or ():
+            if code not in POPULATION_GROUP_BITS:
+                raise ValidationError(_("%(value)s is not a population group."), params={"value": code},
+                                      code="invalid_choice")
+            bits |= POPULATION_GROUP_BITS[code]
+        return bits
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else self.to_codes(value)
+
+    def to_python(self, value):
+        if value is None:
+            return value
+        return self.to_codes(self.to_bits(value))
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return self.to_bits(value)
+
+    def value_to_string(self, obj):
+        return ",".join(self.value_from_object(obj) or ())
+
+    def formfield(self, **kwargs):
+        return forms.MultipleChoiceField(choices=PopulationGroup.choices, required=not self.blank,
+                                         label=capfirst(self.verbose_name), **kwargs)
+
+
+@PopulationGroupsField.register_lookup
+class HasPopulationGroup(models.Lookup):
+    """``population_groups__has="pwid"``: clients in that group."""
+
+    lookup_name = "has"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        if self.rhs not in POPULATION_GROUP_BITS:
+            raise ValueError(f"Unknown population group {self.rhs!r}.")
+        lhs, params = compiler.compile(self.lhs)
+        return f"({lhs} & %s) <> 0", [*params, POPULATION_GROUP_BITS[self.rhs]]
+
+
 class RiskLevel(models.TextChoices):
     LOW = "low", _("Low")
     MODERATE = "moderate", _("Moderate")
     HIGH = "high", _("High")
+
+
+def _choice_label(choices: type[models.TextChoices], value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
 
 
 class Client(models.Model):
@@ -86,6 +182,7 @@ class Client(models.Model):
     counsellor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                    related_name="caseload", verbose_name=_("counsellor"))
     risk_level = models.CharField(_("risk level"), max_length=16, choices=RiskLevel.choices, blank=True)
+    population_groups = PopulationGroupsField(_("population groups"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Blind indexes: identity resolution only
@@ -101,12 +198,28 @@ class Client(models.Model):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         indexes = [
-            models.Index(fields=["organisation", "status", "-last_activity_at"], name="client_org_activity"),
+            # A centre's caseload in order of activity; on PostgreSQL the filter columns ride along, so that
+            # counting a filtered caseload of a large centre reads the index only.
+            models.Index(fields=["organisation", "-last_activity_at"], name="client_org_activity",
+                         include=["status", "risk_level", "population_groups"]),
             models.Index(fields=["counsellor", "-last_activity_at"], name="client_counsellor_activity"),
         ]
 
     def __str__(self) -> str:
         return f"client {self.pk}"  # never a name: str() ends up in logs and admin messages
+
+    # Labels for lists: one lookup each, where get_FOO_display() rebuilds a dict of every choice per call.
+    @property
+    def status_label(self) -> str:
+        return _choice_label(ClientStatus, self.status)
+
+    @property
+    def risk_level_label(self) -> str:
+        return _choice_label(RiskLevel, self.risk_level)
+
+    @property
+    def population_group_labels(self) -> list[str]:
+        return [_choice_label(PopulationGroup, code) for code in self.population_groups or ()]
 
     @property
     def initials(self) -> str:
@@ -115,18 +228,6 @@ class Client(models.Model):
         if self.given_name is ERASED:
             return "–"
         return "".join(part[:1].upper() for part in (self.family_name, self.given_name) if part)
-
-
-class ClientPopulationGroup(models.Model):
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="population_groups")
-    group = models.CharField(max_length=16, choices=PopulationGroup.choices)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["client", "group"], name="client_population_group_unique")]
-        indexes = [models.Index(fields=["group", "client"], name="population_group_client")]
-
-    def __str__(self) -> str:
-        return self.group
 
 
 class ClientUserObjectPermission(UserObjectPermissionBase):

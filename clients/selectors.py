@@ -10,7 +10,7 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,7 +19,6 @@ from casemgmt.models import AuditEvent, Organisation
 from casemgmt.roles import Role
 from clients.models import (
     Client,
-    ClientPopulationGroup,
     ClientStatus,
     ConsentKind,
     CustodyEpisode,
@@ -75,13 +74,13 @@ def caseload(*, user, filters: CaseloadFilters) -> QuerySet[Client]:
     else:
         clients = clients.exclude(status__in=[ClientStatus.ERASED, ClientStatus.TRANSFERRED])
     if filters.population_group:
-        clients = clients.filter(population_groups__group=filters.population_group)
+        clients = clients.filter(population_groups__has=filters.population_group)
     if filters.risk_level:
         clients = clients.filter(risk_level=filters.risk_level)
     return (
         clients.select_related("counsellor")
-        .prefetch_related(Prefetch("population_groups", queryset=ClientPopulationGroup.objects.order_by("group")))
-        .only("id", "given_name", "family_name", "uic", "status", "risk_level", "last_activity_at", "sex",
+        .only("id", "given_name", "family_name", "uic", "status", "risk_level", "population_groups", "last_activity_at",
+              "sex",
               "birth_year", "counsellor__username", "counsellor__first_name", "counsellor__last_name")
         .order_by("-last_activity_at", "id")
         .with_data_keys()

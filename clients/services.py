@@ -15,7 +15,6 @@ from casemgmt.roles import CARE_KINDS, OrganisationKind, Role
 from clients import assist
 from clients.models import (
     Client,
-    ClientPopulationGroup,
     ClientStatus,
     Consent,
     ConsentKind,
@@ -83,14 +82,6 @@ def _check_national_id(client: Client) -> None:
         raise ValidationError({"national_id": ERROR_DUPLICATE_NATIONAL_ID})
 
 
-def _set_population_groups(client: Client, groups) -> None:
-    ClientPopulationGroup.objects.filter(client=client).exclude(group__in=groups).delete()
-    existing = set(ClientPopulationGroup.objects.filter(client=client).values_list("group", flat=True))
-    ClientPopulationGroup.objects.bulk_create(
-        [ClientPopulationGroup(client=client, group=group) for group in sorted(set(groups) - existing)]
-    )
-
-
 def touch(client: Client) -> None:
     client.last_activity_at = timezone.now()
     Client.objects.filter(pk=client.pk).update(last_activity_at=client.last_activity_at)
@@ -110,12 +101,11 @@ def client_register(*, actor, organisation: Organisation, identity: dict, popula
     if access.role_of(actor) == Role.COUNSELLOR:
         counsellor = actor
     client = Client(organisation=organisation, registered_by_organisation=organisation, counsellor=counsellor,
-                    **identity)
+                    population_groups=population_groups, **identity)
     _fill_derived(client)
     client.full_clean()
     _check_national_id(client)
     client.save(force_insert=True)
-    _set_population_groups(client, population_groups)
     _grant_client(client, organisation=organisation, counsellor=counsellor)
     audit.record(action=AuditAction.CREATE, object_type="clients.client", object_id=client.pk, client_id=client.pk,
                  fields=[*identity.keys(), "population_groups"])
@@ -135,16 +125,16 @@ def client_update_identity(*, actor, client: Client, identity: dict, population_
     changed = [name for name, value in identity.items() if getattr(client, name) != value]
     for name, value in identity.items():
         setattr(client, name, value)
+    if population_groups is not None:
+        groups = Client._meta.get_field("population_groups").to_python(population_groups)
+        if set(groups) != set(client.population_groups or ()):
+            changed.append("population_groups")
+        client.population_groups = groups
     _fill_derived(client)
     client.full_clean()
     _check_national_id(client)
     client.last_activity_at = timezone.now()
     client.save()
-    if population_groups is not None:
-        before = set(client.population_groups.values_list("group", flat=True))
-        if before != set(population_groups):
-            changed.append("population_groups")
-            _set_population_groups(client, population_groups)
     audit.record(action=AuditAction.CHANGE, object_type="clients.client", object_id=client.pk, client_id=client.pk,
                  fields=changed)
     return client

@@ -141,7 +141,6 @@ def detail(request, client_id):
     audit.record(action=AuditAction.VIEW, object_type="clients.client", object_id=client.pk, client_id=client.pk)
     return render(request, "clients/detail.html", {
         "client": client,
-        "population_groups": client.population_groups.order_by("group"),
         "consents": [(consent, consent.is_active(today)) for consent in consents],
         "treatment_consent": selectors.has_active_treatment_consent(client, today, consents=consents),
         "screenings": _with_changes(screenings),
@@ -180,7 +179,7 @@ def _score_changes(screening: Screening, previous: Screening | None) -> list[tup
 @require_http_methods(["GET", "POST"])
 def edit_identity(request, client_id):
     client = selectors.access_client(user=request.user, client_id=client_id, write=True)
-    initial = {"population_groups": list(client.population_groups.values_list("group", flat=True))}
+    initial = {"population_groups": list(client.population_groups)}
     form = forms.ClientForm(request.POST or None, instance=client, initial=initial)
     if request.method == "GET":  # the form shows every identifier: a read like the client page
         audit.record(action=AuditAction.VIEW, object_type="clients.client", object_id=client.pk,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -157,6 +159,23 @@ def test_activity_within_the_timeout_keeps_the_session(client, alice):
     session[IdleTimeoutMiddleware.SESSION_KEY] = time.time() - 29 * 60
     session.save()
     assert client.get(reverse("home")).status_code == 200
+
+
+def test_browsing_records_activity_at_most_once_a_minute(client, alice, settings):
+    settings.SESSION_ACTIVITY_RESOLUTION_SECONDS = 60
+    sign_in(client, alice)
+    client.get(reverse("home"))
+    recorded = client.session[IdleTimeoutMiddleware.SESSION_KEY]
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    assert not [q for q in queries if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
+    assert client.session[IdleTimeoutMiddleware.SESSION_KEY] == recorded
+
+    session = client.session
+    session[IdleTimeoutMiddleware.SESSION_KEY] = time.time() - 61
+    session.save()
+    client.get(reverse("home"))
+    assert time.time() - client.session[IdleTimeoutMiddleware.SESSION_KEY] < 5
 
 
 def test_signout_is_a_post_and_is_audited(client, alice):
