@@ -99,6 +99,8 @@ class PopulationGroupsField(models.Field):
     def to_bits(codes) -> int:
         if isinstance(codes, int):
             return codes
+        if isinstance(codes, str):  # as value_to_string() writes it: "pwid,prisoner"
+            codes = [code for code in codes.split(",") if code]
         bits = 0
         for code in codes or ():
             if code not in POPULATION_GROUP_BITS:

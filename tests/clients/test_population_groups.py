@@ -53,6 +53,17 @@ def test_an_unknown_group_is_refused_not_stored(alice, centre_a):
         list(Client.objects.filter(population_groups__has="tourist"))
 
 
+def test_groups_serialise_as_codes_and_back(alice, centre_a):
+    from django.core import serializers
+
+    made = make_client(actor=alice, organisation=centre_a, population_groups=["msm", "pwid"])
+    field = Client._meta.get_field("population_groups")
+    assert field.value_to_string(made) == "pwid,msm"
+    assert field.to_python("pwid,msm") == ("pwid", "msm")
+    dumped = serializers.serialize("json", [Client.objects.get(pk=made.pk)], fields=["population_groups"])
+    assert '"population_groups": "pwid,msm"' in dumped
+
+
 def test_every_group_has_its_own_bit():
     assert set(POPULATION_GROUP_BITS) == set(PopulationGroup.values)
     bits = list(POPULATION_GROUP_BITS.values())
