@@ -8,13 +8,14 @@ codes, dates of custody) stay in clear, linked only to the client's UUID.
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -150,11 +151,17 @@ class RiskLevel(models.TextChoices):
     HIGH = "high", _("High")
 
 
-def _choice_label(choices: type[models.TextChoices], value: str) -> str:
+@functools.lru_cache(maxsize=1024)
+def _label_in(choices: type[models.TextChoices], value: str, language: str | None) -> str:
     try:
         return str(choices(value).label)
     except ValueError:
         return value or ""
+
+
+def _choice_label(choices: type[models.TextChoices], value: str) -> str:
+    """A coded value's label in the active language, translated once per process and language."""
+    return _label_in(choices, value, translation.get_language())
 
 
 class Client(models.Model):

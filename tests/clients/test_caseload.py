@@ -6,6 +6,7 @@ import datetime
 import re
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -68,6 +69,18 @@ def test_the_caseload_shows_uic_and_initials_never_names(client, alice, centre_a
         for value in (case.given_name, case.family_name, case.phone, case.national_id, case.mother_first_name):
             assert value not in html
     assert title_of(html).strip() == "Clients"
+
+
+def test_the_caseload_shows_coded_values_in_the_users_language(client, alice, centre_a):
+    make_client(actor=alice, organisation=centre_a, population_groups=["pwid"])
+    sign_in(client, alice)
+    english = client.get(CASELOAD).content.decode()
+    assert "<td>Active</td>" in english and "<td>People who inject drugs</td>" in english
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "km"
+    khmer = client.get(CASELOAD).content.decode()
+    assert "<td>សកម្ម</td>" in khmer and "<td>Active</td>" not in khmer
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "<td>Active</td>" in client.get(CASELOAD).content.decode()
 
 
 def test_fifty_clients_a_page(client, alice, centre_a):
