@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 
 from casemgmt.roles import TWO_FACTOR_ROLES, Role
 
@@ -129,13 +131,60 @@ def scope_for(user, perm: str, queryset: QuerySet, *, use_groups: bool = True) -
     )
 
 
-def grant(perm: str, holder, obj: Model) -> None:
-    from guardian.shortcuts import assign_perm
-
-    assign_perm(perm, holder, obj)
+_permissions: dict[tuple[type[Model], str], int] = {}
 
 
-def revoke(perm: str, holder, obj: Model) -> None:
-    from guardian.shortcuts import remove_perm
+@receiver(post_migrate)
+def _forget_permissions(**kwargs) -> None:
+    _permissions.clear()  # a flush or a migration may recreate the rows under new ids
 
-    remove_perm(perm, holder, obj)
+
+def _permission_ids(perms, model: type[Model]) -> list[int]:
+    """Ids of ``app_label.codename`` permissions on ``model``, looked up once per process."""
+    missing = [perm for perm in perms if (model, perm) not in _permissions]
+    if missing:
+        from django.contrib.auth.models import Permission
+        from django.contrib.contenttypes.models import ContentType
+
+        found = dict(Permission.objects.filter(
+            content_type=ContentType.objects.get_for_model(model), codename__in=[p.partition(".")[2] for p in missing],
+        ).values_list("codename", "pk"))
+        for perm in missing:
+            app_label, _, codename = perm.partition(".")
+            if app_label != model._meta.app_label or codename not in found:
+                raise ValueError(f"{perm} is not a permission of {model._meta.label}.")
+            _permissions[(model, perm)] = found[codename]
+    return [_permissions[(model, perm)] for perm in perms]
+
+
+def _direct_models(obj: Model) -> tuple[type[Model], type[Model]]:
+    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+    models = get_user_obj_perms_model(obj), get_group_obj_perms_model(obj)
+    if any(model.objects.is_generic() for model in models):
+        raise TypeError(f"{obj._meta.label} needs direct foreign-key object permission models.")
+    return models
+
+
+def grant_all(perms, obj: Model, *, users=(), groups=()) -> None:
+    """Each of ``perms`` on ``obj`` to each of ``users`` and ``groups`` (instances or ids), in one INSERT per
+    kind of holder.
+
+    Grants already held are kept as they are, as ``assign_perm`` does, which costs a few queries per grant.
+    """
+    user_model, group_model = _direct_models(obj)
+    ids = _permission_ids(perms, obj.__class__)
+    for model, holder, holders in ((user_model, "user", users), (group_model, "group", groups)):
+        rows = [model(**({holder: h} if isinstance(h, Model) else {f"{holder}_id": h}), permission_id=pid,
+                      content_object=obj) for h in holders for pid in ids]
+        if rows:
+            model.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def revoke_all(perms, obj: Model, *, users=(), groups=()) -> None:
+    """Withdraw each of ``perms`` on ``obj`` from ``users`` and ``groups``: one DELETE per kind of holder."""
+    user_model, group_model = _direct_models(obj)
+    ids = _permission_ids(perms, obj.__class__)
+    for model, holder, holders in ((user_model, "user", users), (group_model, "group", groups)):
+        if holders:
+            model.objects.filter(**{f"{holder}__in": list(holders)}, permission_id__in=ids, content_object=obj).delete()

@@ -1,0 +1,54 @@
+"""Object grants written in bulk (casemgmt.access.grant_all / revoke_all) on the clients' direct permission tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from casemgmt import access
+from clients.models import ClientGroupObjectPermission, ClientUserObjectPermission
+from clients.selectors import CHANGE, VIEW, clients_visible_to
+from tests.clients.helpers import make_client
+
+pytestmark = pytest.mark.django_db
+
+
+def held(client) -> set[tuple[str, str]]:
+    users = {(row.user.username, row.permission.codename)
+             for row in ClientUserObjectPermission.objects.filter(content_object=client).select_related("user",
+                                                                                                       "permission")}
+    groups = {(row.group.name, row.permission.codename)
+              for row in ClientGroupObjectPermission.objects.filter(content_object=client).select_related("group",
+                                                                                                         "permission")}
+    return users | groups
+
+
+def test_registration_grants_view_and_change_to_the_counsellor_and_the_centre(alice, centre_a):
+    case = make_client(actor=alice, organisation=centre_a)
+    staff = centre_a.staff_group.name
+    assert held(case) == {("alice", "view_client"), ("alice", "change_client"),
+                          (staff, "view_client"), (staff, "change_client")}
+
+
+def test_granting_again_keeps_one_grant_each(alice, carol, centre_a):
+    case = make_client(actor=alice, organisation=centre_a)
+    access.grant_all((VIEW, CHANGE), case, users=[alice, carol.pk], groups=[centre_a.staff_group])
+    assert ClientUserObjectPermission.objects.filter(content_object=case).count() == 4  # alice's 2, carol's 2
+    assert ClientGroupObjectPermission.objects.filter(content_object=case).count() == 2
+    assert case in clients_visible_to(carol)
+
+
+def test_revoking_takes_only_the_named_holders_grants(alice, carol, centre_a):
+    case = make_client(actor=alice, organisation=centre_a)
+    access.grant_all((VIEW,), case, users=[carol])
+    access.revoke_all((VIEW, CHANGE), case, users=[alice])
+    assert case not in clients_visible_to(alice)
+    assert case in clients_visible_to(carol)
+    assert (centre_a.staff_group.name, "view_client") in held(case)
+
+
+def test_a_permission_of_another_model_is_refused(alice, centre_a):
+    case = make_client(actor=alice, organisation=centre_a)
+    with pytest.raises(ValueError, match="is not a permission of clients.Client"):
+        access.grant_all(("casemgmt.view_organisation",), case, users=[alice])
+    with pytest.raises(ValueError):
+        access.grant_all(("clients.fly_client",), case, users=[alice])
