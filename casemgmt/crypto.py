@@ -261,45 +261,57 @@ def write_key_file(path: Path, content: dict) -> None:
 
 
 _monotonic = time.monotonic
+_UUID = uuid.UUID
 
 
 class _DataKeyCache:
-    """Unwrapped data keys, in this process only: bounded (LRU) and short-lived.
+    """Unwrapped data keys, in this process only: bounded and short-lived.
 
     The time limit bounds how long another app server may go on decrypting a
-    subject after it was erased here.
+    subject after it was erased here; every hit checks it.
+
+    Eviction is approximately least-recently-used ("second chance", as in CLOCK):
+    a hit only sets a flag on its entry, and the entry at the old end of the queue
+    is evicted unless its flag is set, in which case the flag is cleared and the
+    entry goes to the young end. A hit thus costs a dictionary lookup, a clock read
+    and a store, with no reordering; the size stays bounded.
+
+    Entries are keyed by the subject's UUID as an integer, whose hash and equality
+    are computed in C (``uuid.UUID`` computes both in Python).
     """
 
     def __init__(self) -> None:
-        self._items: OrderedDict[uuid.UUID, tuple[float, AESGCM]] = OrderedDict()
+        # subject_id.int -> [expires (monotonic seconds), cipher, used since queued]
+        self._items: OrderedDict[int, list] = OrderedDict()
         self._lock = threading.Lock()
 
     def __reduce__(self):
         raise TypeError("data keys are not picklable")
 
-    def get(self, subject_id: uuid.UUID) -> AESGCM | None:
-        # The hit path takes no lock: OrderedDict.get and move_to_end are each atomic under the GIL,
-        # and a key evicted in between only turns the hit into a miss.
-        item = self._items.get(subject_id)
-        if item is None or item[0] < _monotonic():
-            return None
-        try:
-            self._items.move_to_end(subject_id)
-        except KeyError:
-            pass
-        return item[1]
+    def get(self, subject_id) -> AESGCM | None:
+        if subject_id.__class__ is not _UUID:
+            subject_id = _as_uuid(subject_id)
+        return _cached_cipher(subject_id.int)
 
-    def put(self, subject_id: uuid.UUID, cipher: AESGCM) -> None:
-        expires = time.monotonic() + settings.CASEMGMT_DATA_KEY_CACHE_SECONDS
+    def put(self, subject_id, cipher: AESGCM) -> None:
+        key = _as_uuid(subject_id).int
+        now = _monotonic()
+        limit = settings.CASEMGMT_DATA_KEY_CACHE_SIZE
         with self._lock:
-            self._items[subject_id] = (expires, cipher)
-            self._items.move_to_end(subject_id)
-            while len(self._items) > settings.CASEMGMT_DATA_KEY_CACHE_SIZE:
-                self._items.popitem(last=False)
+            items = self._items
+            items.pop(key, None)
+            items[key] = [now + settings.CASEMGMT_DATA_KEY_CACHE_SECONDS, cipher, False]
+            chances = len(items)  # at most one pass over the entries, even while other threads hit
+            while len(items) > limit:
+                oldest, entry = items.popitem(last=False)
+                if chances and entry[2] and entry[0] > now:
+                    chances -= 1
+                    entry[2] = False
+                    items[oldest] = entry
 
-    def discard(self, subject_id: uuid.UUID) -> None:
+    def discard(self, subject_id) -> None:
         with self._lock:
-            self._items.pop(subject_id, None)
+            self._items.pop(_as_uuid(subject_id).int, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -310,6 +322,21 @@ class _DataKeyCache:
 
 
 data_key_cache = _DataKeyCache()
+_cache_lookup = data_key_cache._items.get  # the dictionary is never replaced, only cleared
+
+
+def _cached_cipher(key: int) -> AESGCM | None:
+    """A subject's cached cipher (by ``subject_id.int``), or None if absent or expired.
+
+    No lock: the lookup and the flag store are each atomic under the GIL, and an entry
+    evicted meanwhile only turns the hit into a miss. ``encrypt`` and ``decrypt`` have
+    these lines written out, to save a call on every value.
+    """
+    entry = _cache_lookup(key)
+    if entry is None or entry[0] <= _monotonic():
+        return None
+    entry[2] = True
+    return entry[1]
 
 
 def _as_uuid(subject_id) -> uuid.UUID:
@@ -341,9 +368,9 @@ class MissingDataKey(DecryptionFailed):
 
 def data_key(subject_id, *, create: bool = False) -> AESGCM:
     """The subject's data key as a cipher; made (and stored wrapped) on first use when ``create``."""
-    if subject_id.__class__ is not uuid.UUID:
+    if subject_id.__class__ is not _UUID:
         subject_id = _as_uuid(subject_id)
-    cipher = data_key_cache.get(subject_id)
+    cipher = _cached_cipher(subject_id.int)
     if cipher is not None:
         return cipher
     from casemgmt.models import DataKey
@@ -425,20 +452,37 @@ def associated_data(label: str, row_id) -> bytes:
 
 
 _TOKEN_PREFIX_LENGTH = len(TOKEN_PREFIX)
+_TOKEN_PREFIX_BYTES = TOKEN_PREFIX.encode("ascii")
 _urandom = os.urandom
 _b2a = binascii.b2a_base64
 _a2b = binascii.a2b_base64
 
 
-def encrypt(subject_id, aad: bytes, plaintext: bytes) -> str:
-    cipher = data_key(subject_id, create=True)
+def encrypt(subject_id, aad: bytes, plaintext: bytes, token_class: type[str] = str) -> str:
+    """``cm1:`` + base64(nonce | ciphertext | tag), as a ``token_class`` (made at once, not copied into one)."""
+    if subject_id.__class__ is not _UUID:
+        subject_id = _as_uuid(subject_id)
+    entry = _cache_lookup(subject_id.int)  # _cached_cipher, written out
+    if entry is not None and entry[0] > _monotonic():
+        entry[2] = True
+        cipher = entry[1]
+    else:
+        cipher = data_key(subject_id, create=True)
     nonce = _urandom(NONCE_BYTES)
-    return TOKEN_PREFIX + _b2a(nonce + cipher.encrypt(nonce, plaintext, aad), newline=False).decode()
+    return token_class(_TOKEN_PREFIX_BYTES + _b2a(nonce + cipher.encrypt(nonce, plaintext, aad), newline=False),
+                       "ascii")
 
 
 def decrypt(subject_id, aad: bytes, token: str) -> bytes:
     """Raises ``SubjectErased`` for a destroyed key, ``DecryptionFailed`` for anything that does not authenticate."""
-    cipher = data_key(subject_id)
+    if subject_id.__class__ is not _UUID:
+        subject_id = _as_uuid(subject_id)
+    entry = _cache_lookup(subject_id.int)  # _cached_cipher, written out
+    if entry is not None and entry[0] > _monotonic():
+        entry[2] = True
+        cipher = entry[1]
+    else:
+        cipher = data_key(subject_id)
     if not token.startswith(TOKEN_PREFIX):
         raise DecryptionFailed("The stored value is not in a known format.")
     try:

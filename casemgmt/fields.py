@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 from casemgmt import crypto, normalise
 
 logger = logging.getLogger(__name__)
+_UUID = uuid.UUID
 
 ERROR_LOOKUP = (
     "{field} is encrypted: it cannot be filtered with '{lookup}' or ordered by. "
@@ -107,33 +108,81 @@ def subject_of(instance):
     return getattr(instance, getattr(instance.__class__, "encryption_subject", "pk"))
 
 
+# Where an instance keeps (primary key as given, as a UUID, its 16 bytes): the row bound into
+# the associated data, worked out once per instance rather than once per field and access, and
+# again whenever the primary key is replaced. Only the row is kept there, never a data key or a
+# cipher: each value still asks crypto's cache, so an erasure (which empties that cache entry)
+# holds at once for instances already loaded, and the cache's time limit holds for them too.
+_ROW = "_encrypted_row"
+
+
+def _row_of(data: dict, pk_attname: str) -> tuple:
+    """Resolve the row from the primary key (a UUID, or its text) and keep it on the instance."""
+    given = data.get(pk_attname)
+    pk = given if given.__class__ is _UUID else crypto._as_uuid(given)
+    row = data[_ROW] = (given, pk, pk.bytes)
+    return row
+
+
 class EncryptedDescriptor:
+    """Opens a stored value on first access, one field of one row at a time (lazy decryption).
+
+    This is the hot path of every page that shows a name, so it is written flat: what it
+    needs of the field is copied into slots once, the row is resolved once per instance,
+    and the one call on the way is ``crypto.decrypt``.
+    """
+
+    __slots__ = ("field", "attname", "opened_key", "sealed_key", "aad_prefix", "pk_attname", "subject_attname",
+                 "from_bytes")
+
     def __init__(self, field: EncryptedField) -> None:
         self.field = field
+        self.attname = field.attname
+        self.opened_key = field.opened_key
+        self.sealed_key = field.sealed_key
+        self.aad_prefix = field.aad_prefix
+        self.pk_attname = None  # the rest once the model is complete: see _prepare()
+
+    def _prepare(self) -> str:
+        field = self.field
+        pk_attname = field.resolve_attnames()
+        self.subject_attname = field.subject_attname
+        # UTF-8 text, the common case, calls the C method itself rather than a Python method around it.
+        self.from_bytes = bytes.decode if type(field).from_bytes is EncryptedField.from_bytes else field.from_bytes
+        self.pk_attname = pk_attname  # last: the descriptor is ready
+        return pk_attname
 
     def __get__(self, instance, owner):
         if instance is None:
             return self
-        attname = self.field.attname
         data = instance.__dict__
-        if attname not in data:  # deferred
-            instance.refresh_from_db(fields=[attname])
-        value = data[attname]
-        if value.__class__ is Sealed:
-            field = self.field
-            subject, row = field.subject_and_row(instance)
-            opened, raw = field.open(instance, value, subject, row)
-            data[attname] = opened
-            if opened is ERASED:
-                data["_sealed_" + attname] = value
-            else:
-                # Saving the value unchanged stores this same ciphertext again, not a new one.
-                data["_opened_" + attname] = (value.token, row, subject, raw)
-            return opened
-        return value
+        try:
+            value = data[self.attname]
+        except KeyError:  # deferred
+            instance.refresh_from_db(fields=[self.attname])
+            value = data[self.attname]
+        if value.__class__ is not Sealed:
+            return value
+        pk_attname = self.pk_attname or self._prepare()
+        row = data.get(_ROW)
+        if row is None or row[0] is not data.get(pk_attname):
+            row = _row_of(data, pk_attname)
+        subject = row[1] if self.subject_attname is None else self.field.subject(instance)
+        try:
+            raw = crypto.decrypt(subject, self.aad_prefix + row[2], value.token)
+        except crypto.SubjectErased:
+            data[self.attname] = ERASED
+            data[self.sealed_key] = value
+            return ERASED
+        except crypto.DecryptionFailed:
+            self.field.record_damage(instance, subject)
+        # Saving the value unchanged stores this same ciphertext again, not a new one (see pre_save).
+        data[self.opened_key] = (value.token, row[2], subject, raw)
+        opened = data[self.attname] = self.from_bytes(raw)
+        return opened
 
     def __set__(self, instance, value) -> None:
-        instance.__dict__[self.field.attname] = value
+        instance.__dict__[self.attname] = value
 
 
 class EncryptedField(models.Field):
@@ -147,11 +196,15 @@ class EncryptedField(models.Field):
 
     def contribute_to_class(self, cls, name, private_only=False):
         super().contribute_to_class(cls, name, private_only=private_only)
+        # Plain attributes rather than cached properties: the hot paths read them for every value.
+        self.label = f"{cls._meta.label_lower}.{self.name}"
+        self.aad_prefix = crypto.aad_prefix(self.label)
+        # Where an instance keeps what it opened (or found erased), to save it unchanged.
+        self.opened_key = "_opened_" + self.attname
+        self.sealed_key = "_sealed_" + self.attname
+        self.utf8_text = type(self).to_bytes is EncryptedField.to_bytes
+        self.pk_attname = self.subject_attname = None  # once the model is complete: resolve_attnames()
         setattr(cls, self.attname, EncryptedDescriptor(self))
-
-    @cached_property
-    def label(self) -> str:
-        return f"{self.model._meta.label_lower}.{self.name}"
 
     def check(self, **kwargs):
         errors = super().check(**kwargs)
@@ -184,47 +237,33 @@ class EncryptedField(models.Field):
     def from_bytes(self, raw: bytes):
         return raw.decode("utf-8")
 
-    @cached_property
-    def aad_prefix(self) -> bytes:
-        return crypto.aad_prefix(self.label)
-
-    @cached_property
-    def _attnames(self) -> tuple[str, str]:
+    def resolve_attnames(self) -> str:
+        """The primary key's attribute name; ``subject_attname`` stays None when the row is its own subject."""
         subject = getattr(self.model, "encryption_subject", "pk")
-        pk = self.model._meta.pk.attname
-        return (pk if subject == "pk" else subject), pk
+        pk_attname = self.model._meta.pk.attname
+        self.subject_attname = None if subject in ("pk", pk_attname) else subject
+        self.pk_attname = pk_attname
+        return pk_attname
 
-    def subject_and_row(self, instance) -> tuple[uuid.UUID, bytes]:
-        """The subject owning the data key, and the row id bound into the associated data."""
-        subject_attname, pk_attname = self._attnames
+    def subject(self, instance):
+        """The subject owning the data key when it is not the row itself (loaded if deferred)."""
+        attname = self.subject_attname
         data = instance.__dict__
-        subject = data[subject_attname] if subject_attname in data else getattr(instance, subject_attname)
-        pk = data.get(pk_attname)
-        if pk.__class__ is not uuid.UUID:
-            pk = uuid.UUID(str(pk))
-        return subject, pk.bytes
+        return data[attname] if attname in data else getattr(instance, attname)
 
-    def open(self, instance, sealed: Sealed, subject=None, row: bytes | None = None):
-        """(value, plaintext bytes), or (ERASED, None) for an erased subject."""
-        if row is None:
-            subject, row = self.subject_and_row(instance)
-        try:
-            raw = crypto.decrypt(subject, self.aad_prefix + row, sealed.token)
-        except crypto.SubjectErased:
-            return ERASED, None
-        except crypto.DecryptionFailed:
-            from casemgmt import audit
+    def record_damage(self, instance, subject):
+        """Audit a value that failed authentication, then raise ``RecordDamaged``."""
+        from casemgmt import audit
 
-            logger.warning("Encrypted value %s of row %s failed authentication", self.label, instance.pk)
-            audit.record(
-                action=audit.AuditAction.RECORD_DAMAGED,
-                object_type=self.model._meta.label_lower,
-                object_id=str(instance.pk),
-                client_id=subject,
-                fields=[self.name],
-            )
-            raise RecordDamaged(self.label, instance.pk) from None
-        return self.from_bytes(raw), raw
+        logger.warning("Encrypted value %s of row %s failed authentication", self.label, instance.pk)
+        audit.record(
+            action=audit.AuditAction.RECORD_DAMAGED,
+            object_type=self.model._meta.label_lower,
+            object_id=str(instance.pk),
+            client_id=subject,
+            fields=[self.name],
+        )
+        raise RecordDamaged(self.label, instance.pk) from None
 
     def from_db_value(self, value, expression, connection):
         if value is None:
@@ -232,21 +271,27 @@ class EncryptedField(models.Field):
         return Sealed(value)
 
     def pre_save(self, model_instance, add):
-        value = model_instance.__dict__.get(self.attname)
+        data = model_instance.__dict__
+        value = data.get(self.attname)
         if value is None:
             return None
-        if isinstance(value, Sealed):  # never opened: stored again as it was
+        if value.__class__ is Sealed:  # never opened: stored again as it was
             return _Ciphertext(value.token)
         if value is ERASED:
-            return _Ciphertext(model_instance.__dict__["_sealed_" + self.attname].token)
-        subject, row = self.subject_and_row(model_instance)
-        plaintext = self.to_bytes(value)
-        opened = model_instance.__dict__.get("_opened_" + self.attname)
-        if opened is not None and opened[1:] == (row, subject, plaintext):
+            return _Ciphertext(data[self.sealed_key].token)
+        pk_attname = self.pk_attname or self.resolve_attnames()
+        row = data.get(_ROW)  # as in EncryptedDescriptor.__get__, written out on this hot path too
+        if row is None or row[0] is not data.get(pk_attname):
+            row = _row_of(data, pk_attname)
+        subject = row[1] if self.subject_attname is None else self.subject(model_instance)
+        aad = self.aad_prefix + row[2]
+        plaintext = value.encode() if value.__class__ is str and self.utf8_text else self.to_bytes(value)
+        opened = data.get(self.opened_key)
+        if opened is not None and opened[1] == row[2] and opened[3] == plaintext and opened[2] == subject:
             return _Ciphertext(opened[0])
-        if value.__class__ is str and crypto.looks_like_token(value):
+        if isinstance(value, str) and value.startswith(crypto.TOKEN_PREFIX) and crypto.looks_like_token(value):
             raise ValueError(ERROR_CIPHERTEXT_AS_PLAINTEXT.format(field=self.label))
-        return _Ciphertext(crypto.encrypt(subject, self.aad_prefix + row, plaintext))
+        return crypto.encrypt(subject, aad, plaintext, _Ciphertext)
 
     def get_db_prep_save(self, value, connection):
         if value is None or isinstance(value, _Ciphertext):

@@ -333,6 +333,43 @@ def test_a_json_value_changed_in_place_is_saved():
     assert fresh(row).extra == {"a": 1, "b": 2}
 
 
+def test_a_copy_saved_under_a_new_primary_key_is_encrypted_for_its_own_row():
+    row = full_person()
+    copy = fresh(row)
+    assert [getattr(copy, name) for name in ENCRYPTED]  # opened under the first row
+
+    copy.pk = uuid.uuid4()
+    copy._state.adding = True
+    copy.save()
+
+    assert stored(Person, copy.pk, "given_name") != stored(Person, row.pk, "given_name")
+    again = fresh(copy)
+    assert (again.given_name, again.notes, again.extra) == (KHMER_NAME, KHMER_NOTE, {"a": 1})
+
+
+def test_a_record_moved_to_another_subject_is_encrypted_under_that_subjects_key():
+    first, second = person(given_name="First"), person(given_name="Second")
+    visit = Visit.objects.create(person=first, summary="moved visit")
+    loaded = Visit.objects.get(pk=visit.pk)
+    assert loaded.summary == "moved visit"
+
+    loaded.person_id = second.pk
+    loaded.save()
+
+    crypto.destroy_data_key(first.pk)
+    assert Visit.objects.get(pk=visit.pk).summary == "moved visit"
+
+
+def test_a_primary_key_given_as_text_binds_the_same_row():
+    row_id = uuid.uuid4()
+    row = person(id=str(row_id), given_name="Text key")
+
+    assert row.given_name == "Text key"
+    assert fresh(row).given_name == "Text key"
+    aad = crypto.associated_data("cryptotest.person.given_name", row_id)
+    assert crypto.decrypt(row_id, aad, stored(Person, row_id, "given_name")) == b"Text key"
+
+
 def test_assigning_a_ciphertext_looking_string_is_refused():
     row = person(given_name="Sophea")
     other = person(given_name="Sophal")
@@ -340,6 +377,9 @@ def test_assigning_a_ciphertext_looking_string_is_refused():
 
     loaded = fresh(row)
     loaded.given_name = token
+    with pytest.raises(ValueError, match="already a ciphertext"), transaction.atomic():
+        loaded.save()
+    loaded.given_name = fields._Ciphertext(token)  # what pre_save returns is refused just the same
     with pytest.raises(ValueError, match="already a ciphertext"), transaction.atomic():
         loaded.save()
 
