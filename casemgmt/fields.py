@@ -45,6 +45,11 @@ ERROR_UPDATE = (
     "would write around the encryption."
 )
 ERROR_CIPHERTEXT_AS_PLAINTEXT = "{field} was given a value that is already a ciphertext; it is not encrypted twice."
+ERROR_SEALED_ELSEWHERE = (
+    "{field} holds a stored value that does not open for this row: it was read for another row or subject (a copy "
+    "under a new primary key, a record given to another subject), or it is damaged. Read the value before saving "
+    "the record under its new identity, so that it is encrypted for it."
+)
 
 
 class Sealed:
@@ -275,7 +280,8 @@ class EncryptedField(models.Field):
         value = data.get(self.attname)
         if value is None:
             return None
-        if value.__class__ is Sealed:  # never opened: stored again as it was
+        if value.__class__ is Sealed:  # never opened: stored again as it was, once it is known to belong here
+            self._check_belongs(model_instance, value)
             return _Ciphertext(value.token)
         if value is ERASED:
             return _Ciphertext(data[self.sealed_key].token)
@@ -292,6 +298,26 @@ class EncryptedField(models.Field):
         if isinstance(value, str) and value.startswith(crypto.TOKEN_PREFIX) and crypto.looks_like_token(value):
             raise ValueError(ERROR_CIPHERTEXT_AS_PLAINTEXT.format(field=self.label))
         return crypto.encrypt(subject, aad, plaintext, _Ciphertext)
+
+    def _check_belongs(self, instance, sealed: Sealed) -> None:
+        """Refuse to store a value that would not open for this row and subject.
+
+        A value never read is saved as the ciphertext it was read as, bound to the row and subject it came
+        from. Saved under another primary key or subject it could never be opened again, so it is opened
+        here first (a save costs one decryption per unread field; reads are untouched).
+        """
+        data = instance.__dict__
+        pk_attname = self.pk_attname or self.resolve_attnames()
+        row = data.get(_ROW)
+        if row is None or row[0] is not data.get(pk_attname):
+            row = _row_of(data, pk_attname)
+        subject = row[1] if self.subject_attname is None else self.subject(instance)
+        try:
+            crypto.decrypt(subject, self.aad_prefix + row[2], sealed.token)
+        except crypto.SubjectErased:
+            pass  # an erased subject's values stay as they are: unreadable
+        except crypto.DecryptionFailed:
+            raise ValueError(ERROR_SEALED_ELSEWHERE.format(field=self.label)) from None
 
     def get_db_prep_save(self, value, connection):
         if value is None or isinstance(value, _Ciphertext):

@@ -347,6 +347,35 @@ def test_a_copy_saved_under_a_new_primary_key_is_encrypted_for_its_own_row():
     assert (again.given_name, again.notes, again.extra) == (KHMER_NAME, KHMER_NOTE, {"a": 1})
 
 
+def test_a_copy_whose_values_were_never_read_is_refused_not_stored_unreadable():
+    row = full_person()
+    copy = fresh(row)
+    copy.pk = uuid.uuid4()
+    copy._state.adding = True
+    with pytest.raises(ValueError, match="does not open for this row"), transaction.atomic():
+        copy.save()
+    assert not Person.objects.filter(pk=copy.pk).exists()
+    assert fresh(row).given_name == KHMER_NAME
+
+
+def test_a_record_given_to_another_subject_unread_is_refused():
+    first, second = person(given_name="First"), person(given_name="Second")
+    visit = Visit.objects.create(person=first, summary="moved visit")
+    loaded = Visit.objects.get(pk=visit.pk)
+    loaded.person_id = second.pk
+    with pytest.raises(ValueError, match="does not open for this row"), transaction.atomic():
+        loaded.save()
+    assert Visit.objects.get(pk=visit.pk).summary == "moved visit"
+
+
+def test_saving_an_unread_record_again_keeps_its_ciphertext():
+    row = full_person()
+    before = stored(Person, row.pk, "given_name")
+    again = fresh(row)
+    again.save()
+    assert stored(Person, row.pk, "given_name") == before
+
+
 def test_a_record_moved_to_another_subject_is_encrypted_under_that_subjects_key():
     first, second = person(given_name="First"), person(given_name="Second")
     visit = Visit.objects.create(person=first, summary="moved visit")
