@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from clients import assist, services
-from clients.models import Client
+from clients.models import Client, ClientGroupObjectPermission, ClientUserObjectPermission
 from clients.uic import compute_uic
 
 DEFAULT_IDENTITY = {
@@ -173,3 +173,14 @@ def is_uuid(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def grants(case) -> set[tuple[str, str]]:
+    """(user name or group name, permission codename) of every object grant on the client."""
+    users = {(p.user.username, p.permission.codename)
+             for p in ClientUserObjectPermission.objects.filter(content_object=case).select_related("user",
+                                                                                                   "permission")}
+    groups = {(p.group.name, p.permission.codename)
+              for p in ClientGroupObjectPermission.objects.filter(content_object=case).select_related("group",
+                                                                                                     "permission")}
+    return users | groups

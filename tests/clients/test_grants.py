@@ -7,25 +7,15 @@ import pytest
 from casemgmt import access
 from clients.models import ClientGroupObjectPermission, ClientUserObjectPermission
 from clients.selectors import CHANGE, VIEW, clients_visible_to
-from tests.clients.helpers import make_client
+from tests.clients.helpers import grants, make_client
 
 pytestmark = pytest.mark.django_db
-
-
-def held(client) -> set[tuple[str, str]]:
-    users = {(row.user.username, row.permission.codename)
-             for row in ClientUserObjectPermission.objects.filter(content_object=client).select_related("user",
-                                                                                                       "permission")}
-    groups = {(row.group.name, row.permission.codename)
-              for row in ClientGroupObjectPermission.objects.filter(content_object=client).select_related("group",
-                                                                                                         "permission")}
-    return users | groups
 
 
 def test_registration_grants_view_and_change_to_the_counsellor_and_the_centre(alice, centre_a):
     case = make_client(actor=alice, organisation=centre_a)
     staff = centre_a.staff_group.name
-    assert held(case) == {("alice", "view_client"), ("alice", "change_client"),
+    assert grants(case) == {("alice", "view_client"), ("alice", "change_client"),
                           (staff, "view_client"), (staff, "change_client")}
 
 
@@ -43,7 +33,7 @@ def test_revoking_takes_only_the_named_holders_grants(alice, carol, centre_a):
     access.revoke_all((VIEW, CHANGE), case, users=[alice])
     assert case not in clients_visible_to(alice)
     assert case in clients_visible_to(carol)
-    assert (centre_a.staff_group.name, "view_client") in held(case)
+    assert (centre_a.staff_group.name, "view_client") in grants(case)
 
 
 def test_a_permission_of_another_model_is_refused(alice, centre_a):

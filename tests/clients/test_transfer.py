@@ -8,13 +8,11 @@ from django.urls import reverse
 from casemgmt.models import AuditEvent
 from clients.models import (
     Client,
-    ClientGroupObjectPermission,
-    ClientUserObjectPermission,
     Transfer,
     TransferStatus,
 )
 from clients.views import MESSAGE_TRANSFER_REQUESTED
-from tests.clients.helpers import detail_url, give_consent, make_client, person, register
+from tests.clients.helpers import detail_url, give_consent, grants, make_client, person, register
 from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -33,16 +31,6 @@ def status_of(client, user, url) -> int:
     client.logout()
     sign_in(client, user)
     return client.get(url).status_code
-
-
-def grants(case) -> set[tuple[str, str]]:
-    users = {(p.user.username, p.permission.codename)
-             for p in ClientUserObjectPermission.objects.filter(content_object=case).select_related("user",
-                                                                                                   "permission")}
-    groups = {(p.group.name, p.permission.codename)
-              for p in ClientGroupObjectPermission.objects.filter(content_object=case).select_related("group",
-                                                                                                     "permission")}
-    return users | groups
 
 
 def staff(org) -> str:
