@@ -211,6 +211,12 @@ class Client(models.Model):
             # counting a filtered caseload of a large centre reads the index only.
             models.Index(fields=["organisation", "-last_activity_at"], name="client_org_activity",
                          include=["status", "risk_level", "population_groups"]),
+            # Counting it (the page count, with or without filters): keys repeat, so PostgreSQL stores each
+            # once with its rows, and a centre of 50,000 clients takes a few pages (a third of the time of
+            # counting on the index above). Erased and transferred records are not part of a caseload.
+            models.Index(fields=["organisation", "status", "risk_level", "population_groups"],
+                         name="client_org_counts",
+                         condition=~models.Q(status__in=[ClientStatus.ERASED, ClientStatus.TRANSFERRED])),
             models.Index(fields=["counsellor", "-last_activity_at"], name="client_counsellor_activity"),
         ]
 
