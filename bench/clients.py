@@ -7,7 +7,8 @@ Seeding (``--clients N``, default 1,000,000; ``--quick`` 20,000)
     under the active KEK, bulk-created and put into the data-key cache; clients bulk-created through
     the encrypted fields (their ``pre_save`` encrypts, the blind indexes are computed), with their
     population groups; django-guardian grants (the counsellor's and the centre staff group's, view
-    and change) bulk-created. Then VACUUM ANALYZE, as autovacuum would. Two processes on two cores.
+    and change) bulk-created. Then VACUUM ANALYZE, as autovacuum would, and a CHECKPOINT. Two
+    processes on two cores.
 
 Measured with the data-key cache cleared before each request ("cold": every client is seen for the
 first time in the cache's lifetime, the usual case for a search or a caseload page) and, for the
@@ -46,7 +47,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from bench.common import Context, Result, peak_rss_mib, percentile
+from bench.common import Context, Result, peak_rss_mib, percentile, reference_ms
 from casemgmt import crypto, normalise
 from casemgmt.models import DataKey, Membership, Organisation
 from casemgmt.roles import OrganisationKind, Province, Role
@@ -77,6 +78,7 @@ PAGE_TARGET_MS = 80
 PAGE_QUERY_TARGET = 12
 DETAIL_TARGET_MS = 80
 REGISTER_TARGET_MS = 100
+REFERENCE_NOTE = "the same fixed Python loop after each part: higher means a slower machine at that moment"
 SEED_TARGET_S = 15 * 60  # for 1,000,000 clients; scaled for other sizes
 
 SYLLABLES = [
@@ -338,6 +340,9 @@ def _vacuum_analyze() -> float:
     with connection.cursor() as cursor:
         for model in tables:
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        # Write out what the bulk load left in shared buffers now, so that a checkpoint does not land
+        # in the middle of the measurements (the server's own schedule would start one there).
+        cursor.execute("CHECKPOINT")
     return time.perf_counter() - started
 
 
@@ -749,19 +754,23 @@ def run(context: Context) -> list[Result]:
         crypto.reset_keyring()
         rate = clients / seeded.seconds
         budget = SEED_TARGET_S * clients / CLIENTS
-        print(f"  seeded in {seeded.seconds:.1f} s ({rate:,.0f} clients/s), VACUUM ANALYZE "
+        print(f"  seeded in {seeded.seconds:.1f} s ({rate:,.0f} clients/s), VACUUM ANALYZE and CHECKPOINT "
               f"{seeded.vacuum_seconds:.1f} s; {len(seeded.known):,} clients kept for the searches", flush=True)
         results = [
+            # The target is for a million clients; a smaller run (one process, fixed costs) shows it scaled,
+            # without a verdict.
             Result(SUITE, f"seeding {clients:,} clients", "s", value=seeded.seconds,
-                   target=f"≤ {budget:,.0f} s", met=seeded.seconds <= budget,
+                   target=f"≤ {budget:,.0f} s" + ("" if clients >= CLIENTS else " (scaled)"),
+                   met=seeded.seconds <= budget if clients >= CLIENTS else None,
                    note=f"{rate:,.0f} clients/s, {seeded.workers} process(es), batches of {BATCH:,}, "
-                        f"{seeded.cpu_seconds * 1e6 / clients:,.0f} µs CPU/client in Python; then VACUUM ANALYZE "
-                        f"{seeded.vacuum_seconds:.0f} s; blind indexes {bits} bits; load average at the end "
+                        f"{seeded.cpu_seconds * 1e6 / clients:,.0f} µs CPU/client in Python; then VACUUM ANALYZE and "
+                        f"CHECKPOINT {seeded.vacuum_seconds:.0f} s; blind indexes {bits} bits; load average at the end "
                         f"{seeded.load[1]:.1f} (5 min) on {os.cpu_count()} CPUs"),
         ]
         _case_files(seeded, 20)
         crypto.data_key_cache.clear()
         measured: list[Measured] = []
+        print(f"  (before measuring: reference workload {reference_ms():.1f} ms; {REFERENCE_NOTE})", flush=True)
         started = time.perf_counter()
         blind = None
         parts = [("searches", lambda: _searches(seeded, runs)),
@@ -776,6 +785,7 @@ def run(context: Context) -> list[Result]:
                 traceback.print_exc()
                 found, m = [Result(SUITE, f"{label}: failed", "", met=False,
                                    note=f"{type(exc).__name__}: {exc}"[:200])], []
+            print(f"  ({label}: reference workload {reference_ms():.1f} ms; {REFERENCE_NOTE})", flush=True)
             for r in found:
                 figures = (f"median {r.median:.1f} p95 {r.p95:.1f}" if r.median is not None
                            else "" if r.value is None else f"{r.value:.1f}")

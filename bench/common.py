@@ -93,6 +93,22 @@ def latency(suite: str, name: str, samples: list[float], *, target_us: float | N
     return result
 
 
+def reference_ms(rounds: int = 5) -> float:
+    """Best time of a fixed pure-Python workload: how fast this machine runs Python right now.
+
+    On a shared virtual machine the same code can take half as long again when the host is busy;
+    printed next to the results, it tells a slow run from a slow change.
+    """
+    best = math.inf
+    for _ in range(rounds):
+        started = time.perf_counter()
+        total = 0
+        for i in range(200_000):
+            total += i * i % 7
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def peak_rss_mib() -> float:
     """Peak resident memory of this process so far (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
