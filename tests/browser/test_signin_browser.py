@@ -9,6 +9,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.casemgmt.test_signin import code_for
@@ -40,6 +41,9 @@ def page(tmp_path):
         yield page
         page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
         browser.close()
+        # The test's own queries ran while Playwright's loop was current, on a connection of that context:
+        # close it here, or the test database cannot be dropped at the end of the run.
+        connections.close_all()
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
