@@ -78,7 +78,7 @@ PAGE_TARGET_MS = 80
 PAGE_QUERY_TARGET = 12
 DETAIL_TARGET_MS = 80
 REGISTER_TARGET_MS = 100
-REFERENCE_NOTE = "the same fixed Python loop after each part: higher means a slower machine at that moment"
+REFERENCE_NOTE = "the same fixed template work after each part: higher means a slower machine at that moment"
 SEED_TARGET_S = 15 * 60  # for 1,000,000 clients; scaled for other sizes
 
 SYLLABLES = [

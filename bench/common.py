@@ -94,17 +94,22 @@ def latency(suite: str, name: str, samples: list[float], *, target_us: float | N
 
 
 def reference_ms(rounds: int = 5) -> float:
-    """Best time of a fixed pure-Python workload: how fast this machine runs Python right now.
+    """Best time of a fixed piece of work shaped like a page's (objects made, a template loop rendered,
+    text escaped): how fast this machine runs such code right now.
 
     On a shared virtual machine the same code can take half as long again when the host is busy;
     printed next to the results, it tells a slow run from a slow change.
     """
+    from django.template import Context, Engine
+
+    template = Engine().from_string(
+        "{% for row in rows %}<tr><td>{{ row.name }}</td><td>{{ row.code|upper }}</td>"
+        "<td>{{ row.n }}</td></tr>{% endfor %}")
     best = math.inf
     for _ in range(rounds):
         started = time.perf_counter()
-        total = 0
-        for i in range(200_000):
-            total += i * i % 7
+        rows = [{"name": f"<row {i}>", "code": f"c{i % 97}", "n": i * i % 7} for i in range(1_000)]
+        template.render(Context({"rows": rows}))
         best = min(best, time.perf_counter() - started)
     return best * 1000
 
