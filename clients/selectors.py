@@ -79,9 +79,9 @@ def caseload(*, user, filters: CaseloadFilters) -> QuerySet[Client]:
         clients = clients.filter(risk_level=filters.risk_level)
     return (
         clients.select_related("counsellor")
+        # What the list rows show (clients/templatetags/client_lists.py), nothing more.
         .only("id", "given_name", "family_name", "uic", "status", "risk_level", "population_groups", "last_activity_at",
-              "sex",
-              "birth_year", "counsellor__username", "counsellor__first_name", "counsellor__last_name")
+              "counsellor__username")
         .order_by("-last_activity_at", "id")
         .with_data_keys()
     )
