@@ -40,7 +40,11 @@ from django.utils import timezone
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
-TOKEN_PREFIX = "cm1:"  # format version 1: base64(nonce | ciphertext | tag)
+# A stored value, format version 1: one version byte, then nonce | ciphertext | tag, in a binary
+# column (bytea, BLOB). Its text form, for serialisation (dumpdata) and the columns of before
+# binary storage: "cm1:" + base64(nonce | ciphertext | tag). Both carry the same bytes.
+FORMAT_V1 = b"\x01"
+TOKEN_PREFIX = "cm1:"
 _AAD_VERSION = b"cm1|"
 _WRAP_AAD = b"casemgmt-dek-v1|"
 KEY_FILE_VERSION = 1
@@ -452,14 +456,12 @@ def associated_data(label: str, row_id) -> bytes:
 
 
 _TOKEN_PREFIX_LENGTH = len(TOKEN_PREFIX)
-_TOKEN_PREFIX_BYTES = TOKEN_PREFIX.encode("ascii")
+_VALUE_OFFSET = len(FORMAT_V1) + NONCE_BYTES  # where the ciphertext begins in a stored value
 _urandom = os.urandom
-_b2a = binascii.b2a_base64
-_a2b = binascii.a2b_base64
 
 
-def encrypt(subject_id, aad: bytes, plaintext: bytes, token_class: type[str] = str) -> str:
-    """``cm1:`` + base64(nonce | ciphertext | tag), as a ``token_class`` (made at once, not copied into one)."""
+def encrypt(subject_id, aad: bytes, plaintext: bytes, value_class: type[bytes] = bytes) -> bytes:
+    """The stored value: version byte | nonce | ciphertext | tag, as a ``value_class``."""
     if subject_id.__class__ is not _UUID:
         subject_id = _as_uuid(subject_id)
     entry = _cache_lookup(subject_id.int)  # _cached_cipher, written out
@@ -469,11 +471,10 @@ def encrypt(subject_id, aad: bytes, plaintext: bytes, token_class: type[str] = s
     else:
         cipher = data_key(subject_id, create=True)
     nonce = _urandom(NONCE_BYTES)
-    return token_class(_TOKEN_PREFIX_BYTES + _b2a(nonce + cipher.encrypt(nonce, plaintext, aad), newline=False),
-                       "ascii")
+    return value_class(FORMAT_V1 + nonce + cipher.encrypt(nonce, plaintext, aad))
 
 
-def decrypt(subject_id, aad: bytes, token: str) -> bytes:
+def decrypt(subject_id, aad: bytes, stored: bytes) -> bytes:
     """Raises ``SubjectErased`` for a destroyed key, ``DecryptionFailed`` for anything that does not authenticate."""
     if subject_id.__class__ is not _UUID:
         subject_id = _as_uuid(subject_id)
@@ -483,16 +484,30 @@ def decrypt(subject_id, aad: bytes, token: str) -> bytes:
         cipher = entry[1]
     else:
         cipher = data_key(subject_id)
-    if not token.startswith(TOKEN_PREFIX):
+    if stored[:1] != FORMAT_V1:  # an empty value too
         raise DecryptionFailed("The stored value is not in a known format.")
-    try:
-        raw = _a2b(token[_TOKEN_PREFIX_LENGTH:], strict_mode=True)
-        return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
-    except (InvalidTag, binascii.Error, ValueError):
+    try:  # a value too short for a nonce and a tag fails as ValueError or InvalidTag
+        return cipher.decrypt(stored[1:_VALUE_OFFSET], stored[_VALUE_OFFSET:], aad)
+    except (InvalidTag, ValueError):
         raise DecryptionFailed("The stored value does not authenticate.") from None
 
 
+def to_text(stored: bytes) -> str:
+    """The text form of a stored value: ``cm1:`` + base64(nonce | ciphertext | tag)."""
+    if stored[:1] != FORMAT_V1:
+        raise DecryptionFailed("The stored value is not in a known format.")
+    return TOKEN_PREFIX + binascii.b2a_base64(stored[1:], newline=False).decode("ascii")
+
+
+def from_text(text: str) -> bytes:
+    """The stored value of a text form made by ``to_text``; ``DecryptionFailed`` if it is not one."""
+    if not looks_like_token(text):
+        raise DecryptionFailed("The value is not an encrypted value's text form.")
+    return FORMAT_V1 + binascii.a2b_base64(text[_TOKEN_PREFIX_LENGTH:], strict_mode=True)
+
+
 def looks_like_token(value) -> bool:
+    """Whether a text is the text form of a stored value (``cm1:`` + base64 of at least a nonce and a tag)."""
     if not isinstance(value, str) or not value.startswith(TOKEN_PREFIX):
         return False
     try:

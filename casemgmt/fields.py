@@ -45,6 +45,10 @@ ERROR_UPDATE = (
     "would write around the encryption."
 )
 ERROR_CIPHERTEXT_AS_PLAINTEXT = "{field} was given a value that is already a ciphertext; it is not encrypted twice."
+ERROR_BYTES = (
+    "{field} was given bytes, the form its values are stored in: set the plaintext (text, a date, JSON data). A "
+    "stored value is never encrypted twice."
+)
 ERROR_SEALED_ELSEWHERE = (
     "{field} holds a stored value that does not open for this row: it was read for another row or subject (a copy "
     "under a new primary key, a record given to another subject), or it is damaged. Read the value before saving "
@@ -52,25 +56,20 @@ ERROR_SEALED_ELSEWHERE = (
 )
 
 
-class Sealed:
-    """A stored ciphertext not yet opened. Shows nothing of its content."""
+class Sealed(bytes):
+    """A stored value not yet opened: its bytes, as the database gave them. Shows nothing of them.
 
-    __slots__ = ("token",)
+    A subclass of ``bytes`` rather than a wrapper around them: made by a C call, with nothing
+    to unwrap before decrypting, on the path every shown value takes.
+    """
 
-    def __init__(self, token: str) -> None:
-        self.token = token
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return "<Sealed>"
 
     def __str__(self) -> str:
         return "[encrypted]"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Sealed) and other.token == self.token
-
-    def __hash__(self) -> int:
-        return hash(self.token)
 
 
 class _Erased:
@@ -105,8 +104,10 @@ class RecordDamaged(crypto.DecryptionFailed):
         self.row_id = row_id
 
 
-class _Ciphertext(str):
+class _Ciphertext(bytes):
     """Marks a value that went through ``pre_save``: the only thing the column accepts."""
+
+    __slots__ = ()
 
 
 def subject_of(instance):
@@ -174,7 +175,7 @@ class EncryptedDescriptor:
             row = _row_of(data, pk_attname)
         subject = row[1] if self.subject_attname is None else self.field.subject(instance)
         try:
-            raw = crypto.decrypt(subject, self.aad_prefix + row[2], value.token)
+            raw = crypto.decrypt(subject, self.aad_prefix + row[2], value)
         except crypto.SubjectErased:
             data[self.attname] = ERASED
             data[self.sealed_key] = value
@@ -182,7 +183,7 @@ class EncryptedDescriptor:
         except crypto.DecryptionFailed:
             self.field.record_damage(instance, subject)
         # Saving the value unchanged stores this same ciphertext again, not a new one (see pre_save).
-        data[self.opened_key] = (value.token, row[2], subject, raw)
+        data[self.opened_key] = (value, row[2], subject, raw)
         opened = data[self.attname] = self.from_bytes(raw)
         return opened
 
@@ -191,13 +192,31 @@ class EncryptedDescriptor:
 
 
 class EncryptedField(models.Field):
-    """Stored as text: ``cm1:`` + base64(nonce | AES-256-GCM ciphertext | tag)."""
+    """Stored in a binary column: format version byte | nonce | AES-256-GCM ciphertext | tag.
+
+    ``storage="text"`` describes the columns of before binary storage, holding the same bytes in
+    their text form (``cm1:`` + base64). Only the migrations' historical states use it, so that a
+    migration running before ``casemgmt.storage.binary_storage`` reads and writes what is there.
+    """
 
     description = _("Encrypted value")
     empty_strings_allowed = True
+    STORAGES = ("binary", "text")
+
+    def __init__(self, *args, storage: str = "binary", **kwargs):
+        if storage not in self.STORAGES:
+            raise ValueError(f"storage must be one of {', '.join(self.STORAGES)}, not {storage!r}.")
+        self.storage = storage
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.storage != "binary":
+            kwargs["storage"] = self.storage
+        return name, path, args, kwargs
 
     def get_internal_type(self) -> str:
-        return "TextField"
+        return "BinaryField" if self.storage == "binary" else "TextField"
 
     def contribute_to_class(self, cls, name, private_only=False):
         super().contribute_to_class(cls, name, private_only=private_only)
@@ -273,6 +292,11 @@ class EncryptedField(models.Field):
     def from_db_value(self, value, expression, connection):
         if value is None:
             return None
+        if value.__class__ is str:  # a text column (storage="text")
+            try:
+                return Sealed(crypto.from_text(value))
+            except crypto.DecryptionFailed:
+                return Sealed()  # not a stored value: reads as damaged, like any value that does not open
         return Sealed(value)
 
     def pre_save(self, model_instance, add):
@@ -282,9 +306,11 @@ class EncryptedField(models.Field):
             return None
         if value.__class__ is Sealed:  # never opened: stored again as it was, once it is known to belong here
             self._check_belongs(model_instance, value)
-            return _Ciphertext(value.token)
+            return _Ciphertext(value)
         if value is ERASED:
-            return _Ciphertext(data[self.sealed_key].token)
+            return _Ciphertext(data[self.sealed_key])
+        if value.__class__ is not str and isinstance(value, (bytes, bytearray, memoryview)):
+            raise ValueError(ERROR_BYTES.format(field=self.label))  # a stored value (or any bytes) as plaintext
         pk_attname = self.pk_attname or self.resolve_attnames()
         row = data.get(_ROW)  # as in EncryptedDescriptor.__get__, written out on this hot path too
         if row is None or row[0] is not data.get(pk_attname):
@@ -313,15 +339,18 @@ class EncryptedField(models.Field):
             row = _row_of(data, pk_attname)
         subject = row[1] if self.subject_attname is None else self.subject(instance)
         try:
-            crypto.decrypt(subject, self.aad_prefix + row[2], sealed.token)
+            crypto.decrypt(subject, self.aad_prefix + row[2], sealed)
         except crypto.SubjectErased:
             pass  # an erased subject's values stay as they are: unreadable
         except crypto.DecryptionFailed:
             raise ValueError(ERROR_SEALED_ELSEWHERE.format(field=self.label)) from None
 
     def get_db_prep_save(self, value, connection):
-        if value is None or isinstance(value, _Ciphertext):
-            return value
+        if value is None:
+            return None
+        if value.__class__ is _Ciphertext:
+            # What the database drivers know how to send.
+            return bytes(value) if self.storage == "binary" else crypto.to_text(value)
         raise FieldError(ERROR_UPDATE.format(field=self.label))
 
     def get_lookup(self, lookup_name):
@@ -333,8 +362,9 @@ class EncryptedField(models.Field):
         raise FieldError(ERROR_LOOKUP.format(field=self.label, lookup=lookup_name))
 
     def value_to_string(self, obj):
-        # Serialisers (dumpdata) get the ciphertext, never the plaintext.
-        return self.pre_save(obj, add=False)
+        # Serialisers (dumpdata) get the ciphertext's text form, never the plaintext.
+        stored = self.pre_save(obj, add=False)
+        return None if stored is None else crypto.to_text(stored)
 
     def clean(self, value, model_instance):
         if value is ERASED or isinstance(value, Sealed):

@@ -133,6 +133,9 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60  # hours
 # typos must not lock out the whole clinic. (axes.W006 warns about exactly this choice.)
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The caseload index's INCLUDE columns are for PostgreSQL; SQLite builds the index without them.
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

@@ -36,6 +36,21 @@ def dump_database() -> str:
     return result.stdout
 
 
+# How pg_dump writes an encrypted value in its COPY data: a bytea in hex (backslash escaped),
+# beginning with the format version byte.
+STORED_VALUE_MARK = "\\\\x01"
+
+
+def stored_values_in(dump: str) -> int:
+    """How many encrypted values (format version 1) the dump holds."""
+    return dump.count(STORED_VALUE_MARK)
+
+
+def shows(dump: str, text: str) -> bool:
+    """Whether the dump holds the text: as text, or as its UTF-8 bytes in a binary column (hex)."""
+    return text in dump or text.encode().hex() in dump
+
+
 def skip_unless_postgresql() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("pg_dump needs PostgreSQL; this run uses SQLite (set DATABASE_URL or use scripts/with_postgres.py)")
