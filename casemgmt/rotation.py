@@ -55,40 +55,44 @@ def rewrap_data_keys(*, batch_size: int = 1000, on_progress: Callable[[Progress]
             batch = list(
                 pending.select_for_update()
                 .order_by("subject_id")
-                .only("subject_id", "wrapped_key", "kek_id")[:batch_size]
+                .values_list("subject_id", "wrapped_key", "kek_id")[:batch_size]
             )
             if not batch:
                 break
-            now = timezone.now()
-            for row in batch:
-                dek = crypto.unwrap_data_key(row.subject_id, row.wrapped_key, row.kek_id, ring)
-                row.wrapped_key = crypto.wrap_data_key(row.subject_id, dek, ring.active_kek, ring)
-                row.kek_id = ring.active_kek
-                row.rotated_at = now
-            _save_wrapped(batch)
+            rewrapped = [
+                (subject, crypto.wrap_data_key(subject, crypto.unwrap_data_key(subject, wrapped, kek_id, ring),
+                                               ring.active_kek, ring))
+                for subject, wrapped, kek_id in batch
+            ]
+            _save_wrapped(rewrapped, ring.active_kek, timezone.now())
         done += len(batch)
-        last = batch[-1].subject_id
+        last = batch[-1][0]
         if on_progress:
             on_progress(Progress(done, max(total, done), time.monotonic() - started))
     return done
 
 
-def _save_wrapped(batch: list[DataKey]) -> None:
-    if connection.vendor == "postgresql":
-        # One UPDATE ... FROM (VALUES ...) per batch: far faster than bulk_update's CASE chains.
-        table = DataKey._meta.db_table
-        values = ", ".join(["(%s::uuid, %s::bytea, %s, %s::timestamptz)"] * len(batch))
-        params = []
-        for row in batch:
-            params += [row.subject_id, bytes(row.wrapped_key), row.kek_id, row.rotated_at]
-        with connection.cursor() as cursor:
+def _save_wrapped(rewrapped: list[tuple], kek_id: str, now) -> None:
+    """Store a batch of (subject, wrapped key), all now under ``kek_id``: one statement on PostgreSQL."""
+    table = connection.ops.quote_name(DataKey._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Two arrays rather than a VALUES row per key: a short statement, parsed once, whatever the batch.
             cursor.execute(
-                f'UPDATE "{table}" AS d SET wrapped_key = v.w, kek_id = v.k, rotated_at = v.r '  # noqa: S608 - table name is ours
-                f"FROM (VALUES {values}) AS v(id, w, k, r) WHERE d.subject_id = v.id AND d.destroyed_at IS NULL",
-                params,
+                f"UPDATE {table} AS d SET wrapped_key = v.w, kek_id = %s, rotated_at = %s "  # noqa: S608 - our table
+                "FROM unnest(%s::uuid[], %s::bytea[]) AS v(id, w) "
+                "WHERE d.subject_id = v.id AND d.destroyed_at IS NULL",
+                [kek_id, now, [subject for subject, _ in rewrapped], [bytes(w) for _, w in rewrapped]],
             )
-    else:
-        DataKey.objects.bulk_update(batch, ["wrapped_key", "kek_id", "rotated_at"])
+        else:
+            field = DataKey._meta.get_field
+            when = field("rotated_at").get_db_prep_value(now, connection)
+            cursor.executemany(
+                f"UPDATE {table} SET wrapped_key = %s, kek_id = %s, rotated_at = %s "  # noqa: S608 - our table
+                "WHERE subject_id = %s AND destroyed_at IS NULL",
+                [(bytes(w), kek_id, when, field("subject_id").get_db_prep_value(subject, connection))
+                 for subject, w in rewrapped],
+            )
 
 
 def _pk_batches(model, batch_size: int) -> Iterator[list]:
