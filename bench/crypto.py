@@ -17,7 +17,7 @@ cache, the associated data, what is kept to save the value unchanged).
 For a name, decrypt misses the 2x target on CPython. The row "least lazy attribute" measures
 why: an attribute that only looks the key up, builds the associated data, splits the stored
 value, calls AES-GCM and decodes the text, with none of the field's safety checks, already
-takes 1.6-1.8x of the bare call (Python 3.11, a 2-CPU x86-64 VM): each of those steps is a
+takes 1.7-1.9x of the bare call (Python 3.11, a 2-CPU x86-64 VM): each of those steps is a
 fixed interpreter cost of the order of the cipher's on 27 bytes. The field stays between
 2.3x and 2.5x: its converter and ``Sealed`` value (~0.4 µs), the key cache's time limit, the
 format version and row checks, and what it keeps for re-saving. Stored as text (cm1: +
