@@ -56,20 +56,29 @@ ERROR_SEALED_ELSEWHERE = (
 )
 
 
-class Sealed(bytes):
-    """A stored value not yet opened: its bytes, as the database gave them. Shows nothing of them.
+class Sealed:
+    """A stored value not yet opened: the bytes the database gave, kept out of sight.
 
-    A subclass of ``bytes`` rather than a wrapper around them: made by a C call, with nothing
-    to unwrap before decrypting, on the path every shown value takes.
+    A wrapper rather than a ``bytes`` subclass: ``force_str``, template filters and the like
+    would show a subclass's bytes; this shows nothing but a marker.
     """
 
-    __slots__ = ()
+    __slots__ = ("stored",)
+
+    def __init__(self, stored: bytes = b"") -> None:
+        self.stored = stored
 
     def __repr__(self) -> str:
         return "<Sealed>"
 
     def __str__(self) -> str:
         return "[encrypted]"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sealed) and other.stored == self.stored
+
+    def __hash__(self) -> int:
+        return hash(self.stored)
 
 
 class _Erased:
@@ -175,7 +184,7 @@ class EncryptedDescriptor:
             row = _row_of(data, pk_attname)
         subject = row[1] if self.subject_attname is None else self.field.subject(instance)
         try:
-            raw = crypto.decrypt(subject, self.aad_prefix + row[2], value)
+            raw = crypto.decrypt(subject, self.aad_prefix + row[2], value.stored)
         except crypto.SubjectErased:
             data[self.attname] = ERASED
             data[self.sealed_key] = value
@@ -183,7 +192,7 @@ class EncryptedDescriptor:
         except crypto.DecryptionFailed:
             self.field.record_damage(instance, subject)
         # Saving the value unchanged stores this same ciphertext again, not a new one (see pre_save).
-        data[self.opened_key] = (value, row[2], subject, raw)
+        data[self.opened_key] = (value.stored, row[2], subject, raw)
         opened = data[self.attname] = self.from_bytes(raw)
         return opened
 
@@ -306,9 +315,9 @@ class EncryptedField(models.Field):
             return None
         if value.__class__ is Sealed:  # never opened: stored again as it was, once it is known to belong here
             self._check_belongs(model_instance, value)
-            return _Ciphertext(value)
+            return _Ciphertext(value.stored)
         if value is ERASED:
-            return _Ciphertext(data[self.sealed_key])
+            return _Ciphertext(data[self.sealed_key].stored)
         if value.__class__ is not str and isinstance(value, (bytes, bytearray, memoryview)):
             raise ValueError(ERROR_BYTES.format(field=self.label))  # a stored value (or any bytes) as plaintext
         pk_attname = self.pk_attname or self.resolve_attnames()
@@ -339,7 +348,7 @@ class EncryptedField(models.Field):
             row = _row_of(data, pk_attname)
         subject = row[1] if self.subject_attname is None else self.subject(instance)
         try:
-            crypto.decrypt(subject, self.aad_prefix + row[2], sealed)
+            crypto.decrypt(subject, self.aad_prefix + row[2], sealed.stored)
         except crypto.SubjectErased:
             pass  # an erased subject's values stay as they are: unreadable
         except crypto.DecryptionFailed:
@@ -376,6 +385,8 @@ class EncryptedTextField(EncryptedField):
     def to_python(self, value):
         if value is None or isinstance(value, (str, Sealed)) or value is ERASED:
             return value
+        if isinstance(value, (bytes, bytearray, memoryview)):  # not "b'...'": bytes are how values are stored
+            raise ValidationError(_("Enter text."), code="invalid")
         return str(value)
 
     def formfield(self, **kwargs):

@@ -7,6 +7,7 @@ is set, which `make run` and `make test` do. In development a random
 
 from __future__ import annotations
 
+import importlib.util
 import secrets
 from pathlib import Path
 
@@ -106,6 +107,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers take the lock when their transaction begins: audit appends stay serialised.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# dumpdata and friends: encrypted fields written as ciphertext even when their value is a date or a
+# number (Django's own serialisers would write those as the opened value). See casemgmt/serialization.
+SERIALIZATION_MODULES = {
+    "json": "casemgmt.serialization.json_format",
+    "jsonl": "casemgmt.serialization.jsonl_format",
+    "python": "casemgmt.serialization.python_format",
+}
+if importlib.util.find_spec("yaml") is not None:  # Django offers yaml only when PyYAML is installed
+    SERIALIZATION_MODULES["yaml"] = "casemgmt.serialization.yaml_format"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

@@ -8,8 +8,10 @@ import uuid
 from unittest import mock
 
 import pytest
-from django.core.exceptions import FieldError
+from django.core.exceptions import FieldError, ValidationError
 from django.db import connection, transaction
+from django.template import Context, Template
+from django.utils.encoding import force_str, smart_str
 
 from casemgmt import crypto, fields
 from casemgmt.models import AuditAction, AuditEvent, DataKey
@@ -425,21 +427,53 @@ def test_assigning_a_ciphertext_looking_string_is_refused():
     assert fresh(row).given_name == "Sophea"
 
 
+def test_dumpdata_writes_no_opened_value():
+    import io
+
+    from django.core.management import call_command
+
+    person(given_name="Dumped", date_of_birth=datetime.date(1966, 6, 16), phone="012 777 888", extra=9_021_090_210)
+    out = io.StringIO()
+    call_command("dumpdata", "cryptotest.person", format="json", stdout=out)
+
+    assert '"model": "cryptotest.person"' in out.getvalue()
+    for plaintext in ("Dumped", "1966-06-16", "012 777 888", "12777888", "9021090210"):
+        assert plaintext not in out.getvalue()
+
+
+def test_bytes_given_to_a_text_field_are_invalid_rather_than_stored_as_their_repr():
+    row = person(given_name="Sophea")
+    loaded = fresh(row)
+    loaded.given_name = stored(Person, row.pk, "given_name")
+
+    with pytest.raises(ValidationError) as caught:
+        loaded.full_clean()
+
+    assert "given_name" in caught.value.message_dict
+    assert fresh(row).given_name == "Sophea"
+
+
 def test_text_that_merely_starts_like_a_ciphertext_is_stored():
     row = person(notes="cm1: is how the stored values begin")
 
     assert fresh(row).notes == "cm1: is how the stored values begin"
 
 
-def test_serialising_a_record_writes_the_ciphertexts_text_form_never_the_plaintext():
+@pytest.mark.parametrize("format_name", ["json", "jsonl", "python", "xml"])
+def test_serialising_a_record_writes_the_ciphertexts_text_form_never_the_plaintext(format_name):
     from django.core import serializers
 
-    row = person(given_name=KHMER_NAME, notes="Serialised note")
-    written = json.loads(serializers.serialize("json", [fresh(row)]))[0]["fields"]
+    # A date and a bare number too: Django's own serialisers would pass those through as opened values.
+    row = person(given_name=KHMER_NAME, notes="Serialised note", date_of_birth=datetime.date(1977, 3, 4),
+                 extra=4_242_424_242)
+    dumped = serializers.serialize(format_name, [fresh(row)])
+    shown = dumped if isinstance(dumped, str) else repr(dumped)
+    shown = json.dumps(json.loads(shown), ensure_ascii=False) if format_name == "json" else shown
 
-    shown = json.dumps(written, ensure_ascii=False)
-    assert KHMER_NAME not in shown and "Serialised" not in shown
-    assert written["given_name"] == crypto.to_text(stored(Person, row.pk, "given_name"))  # the value stored, as text
+    for plaintext in (KHMER_NAME, "Serialised", "1977-03-04", "4242424242"):
+        assert plaintext not in shown
+    for column in ("given_name", "date_of_birth", "extra"):
+        assert crypto.to_text(stored(Person, row.pk, column)) in shown  # the value stored, as text
     assert crypto.from_text(crypto.to_text(stored(Person, row.pk, "notes"))) == stored(Person, row.pk, "notes")
 
 
@@ -590,9 +624,10 @@ def test_an_unopened_value_shows_nothing():
     sealed = loaded.__dict__["given_name"]
 
     assert isinstance(sealed, fields.Sealed)
-    shown = [repr(sealed), str(sealed), f"{sealed}", "{}".format(sealed)]  # noqa: UP032 (each way of formatting)
+    shown = [repr(sealed), str(sealed), f"{sealed}", "{}".format(sealed),  # noqa: UP032 (each way of formatting)
+             force_str(sealed), smart_str(sealed), Template("{{ v }}|{{ v|join:'' }}").render(Context({"v": sealed}))]
     assert all("Secret" not in text for text in shown)
-    assert all(text in ("<Sealed>", "[encrypted]") for text in shown)  # not a byte of the ciphertext
+    assert all(text in ("<Sealed>", "[encrypted]", "[encrypted]|[encrypted]") for text in shown)  # no ciphertext
 
 
 def test_a_deferred_field_is_loaded_and_opened_on_access():

@@ -83,7 +83,7 @@ def test_a_column_holding_something_else_stops_the_migration_and_nothing_changes
         cursor.execute("UPDATE clients_client SET family_name = %s WHERE id = %s",
                        ["written around the field", bad.pk.hex if connection.vendor == "sqlite" else bad.pk])
 
-    with pytest.raises(ValueError, match="not encrypted values in their text form") as caught:
+    with pytest.raises(ValueError, match="not encrypted values in the form expected") as caught:
         migrate(BINARY)
 
     assert "written around" not in str(caught.value)  # the message names the column, never a value
@@ -124,3 +124,22 @@ def test_the_storage_option_is_binary_or_text():
     assert "storage" not in EncryptedCharField(max_length=10).deconstruct()[3]
     with pytest.raises(ValueError, match="binary, text"):
         EncryptedCharField(max_length=10, storage="base64")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_going_back_to_text_refuses_a_value_of_another_format_and_changes_nothing(alice, centre_a, back_to_latest):
+    case = make_client(actor=alice, organisation=centre_a)
+    original = raw("clients_client", "family_name", case.pk)
+    other_format = b"\x02" + bytes(40)  # a format this code does not know: it must not be relabelled as version 1
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE clients_client SET family_name = %s WHERE id = %s",
+                       [other_format, case.pk.hex if connection.vendor == "sqlite" else case.pk])
+
+    with pytest.raises(ValueError, match="format version 1"):
+        migrate(TEXT_FORM)
+
+    assert raw("clients_client", "family_name", case.pk) == other_format
+    assert raw("clients_client", "given_name", case.pk).startswith(crypto.FORMAT_V1)  # still binary: all undone
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE clients_client SET family_name = %s WHERE id = %s",
+                       [original, case.pk.hex if connection.vendor == "sqlite" else case.pk])
