@@ -96,6 +96,8 @@ def _canonical(event: AuditEvent) -> bytes:
         "ip_address": event.ip_address,
         "prev_hash": event.prev_hash,
     }
+    if event.rows:  # events from before row digests hash as they always did
+        content["rows"] = [list(row) for row in event.rows]
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -121,11 +123,18 @@ def record(
     fields: Iterable[str] = (),
     reason: str = "",
     ip_address: str | None = None,
+    rows_written: list | None = None,
 ) -> AuditEvent:
-    """Append one event. Field names, never field values."""
+    """Append one event. Field names, never field values.
+
+    The event also records the digests of the rows its transaction wrote so far (``casemgmt.integrity``).
+    """
+    from casemgmt import integrity
+
     if actor is None:
         actor = Actor.from_user(user, ip_address) if user is not None else current_actor()
     key = crypto.keyring().audit_key
+    rows = rows_written if rows_written is not None else integrity.take_pending()
     with _local_lock, transaction.atomic():
         _lock_chain()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
@@ -144,6 +153,7 @@ def record(
             fields=sorted(set(fields)),
             reason=reason,
             ip_address=ip_address or actor.ip_address,
+            rows=rows,
             prev_hash=prev_hash,
         )
         event.hash = compute_hash(event, key)

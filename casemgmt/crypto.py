@@ -4,7 +4,7 @@ Key hierarchy
     key-encryption keys (KEKs), from a key file or the environment, each with an id, one active
       └─ one data key (DEK) per subject (a client), stored only wrapped by a KEK (``DataKey``)
            └─ every encrypted value of that subject: AES-256-GCM, 96-bit random nonce,
-              associated data = format version | app_label.model.field | row UUID
+              associated data = format version | app_label.model.field | row UUID | row version
     blind-index root keys, separate, each with an id, one active
       └─ one HMAC key per index, derived with HKDF
 
@@ -43,9 +43,20 @@ NONCE_BYTES = 12
 # A stored value, format version 1: one version byte, then nonce | ciphertext | tag, in a binary
 # column (bytea, BLOB). Its text form, for serialisation (dumpdata) and the columns of before
 # binary storage: "cm1:" + base64(nonce | ciphertext | tag). Both carry the same bytes.
+#
+# Format version 2 (every value written now) binds the row's write counter (its ``version`` column, bumped
+# on every save) into the associated data, so that an older value of the same field of the same row, written
+# back, no longer opens. Version 1 values (written before row versions existed) open only while their row
+# is still at version 0, that is, never saved since; the next save rewrites them as version 2.
 FORMAT_V1 = b"\x01"
+FORMAT_V2 = b"\x02"
+FORMATS = (FORMAT_V1, FORMAT_V2)
 TOKEN_PREFIX = "cm1:"
+TOKEN_PREFIX_V2 = "cm2:"
+_TOKEN_PREFIXES = {TOKEN_PREFIX: FORMAT_V1, TOKEN_PREFIX_V2: FORMAT_V2}
+_TEXT_PREFIX_OF = {FORMAT_V1: TOKEN_PREFIX, FORMAT_V2: TOKEN_PREFIX_V2}
 _AAD_VERSION = b"cm1|"
+_AAD_VERSION_V2 = b"cm2|"
 _WRAP_AAD = b"casemgmt-dek-v1|"
 KEY_FILE_VERSION = 1
 
@@ -446,13 +457,21 @@ def destroy_data_key(subject_id) -> bool:
 # Values
 
 
-def aad_prefix(label: str) -> bytes:
-    return _AAD_VERSION + label.encode() + b"|"
+def aad_prefix(label: str, fmt: bytes = FORMAT_V2) -> bytes:
+    return (_AAD_VERSION_V2 if fmt == FORMAT_V2 else _AAD_VERSION) + label.encode() + b"|"
 
 
-def associated_data(label: str, row_id) -> bytes:
-    """Binds a ciphertext to its column (``app_label.model.field``) and row (the UUID's 16 bytes)."""
-    return aad_prefix(label) + _as_uuid(row_id).bytes
+def row_binding(row_id, version: int | None) -> bytes:
+    """What follows the prefix: the row's UUID (16 bytes), then, from format 2 on, its version (8 bytes)."""
+    binding = _as_uuid(row_id).bytes
+    return binding if version is None else binding + version.to_bytes(8, "big")
+
+
+def associated_data(label: str, row_id, version: int | None = None) -> bytes:
+    """Binds a ciphertext to its column (``app_label.model.field``), its row (the UUID) and, given a
+    ``version``, the row's write counter (format 2). Without one: format 1's associated data."""
+    fmt = FORMAT_V1 if version is None else FORMAT_V2
+    return aad_prefix(label, fmt) + row_binding(row_id, version)
 
 
 _TOKEN_PREFIX_LENGTH = len(TOKEN_PREFIX)
@@ -460,8 +479,10 @@ _VALUE_OFFSET = len(FORMAT_V1) + NONCE_BYTES  # where the ciphertext begins in a
 _urandom = os.urandom
 
 
-def encrypt(subject_id, aad: bytes, plaintext: bytes, value_class: type[bytes] = bytes) -> bytes:
-    """The stored value: version byte | nonce | ciphertext | tag, as a ``value_class``."""
+def encrypt(subject_id, aad: bytes, plaintext: bytes, value_class: type[bytes] = bytes,
+            fmt: bytes = FORMAT_V2) -> bytes:
+    """The stored value: format byte | nonce | ciphertext | tag, as a ``value_class``. ``aad`` must be the
+    associated data of format ``fmt`` (see ``associated_data``)."""
     if subject_id.__class__ is not _UUID:
         subject_id = _as_uuid(subject_id)
     entry = _cache_lookup(subject_id.int)  # _cached_cipher, written out
@@ -471,11 +492,13 @@ def encrypt(subject_id, aad: bytes, plaintext: bytes, value_class: type[bytes] =
     else:
         cipher = data_key(subject_id, create=True)
     nonce = _urandom(NONCE_BYTES)
-    return value_class(FORMAT_V1 + nonce + cipher.encrypt(nonce, plaintext, aad))
+    return value_class(fmt + nonce + cipher.encrypt(nonce, plaintext, aad))
 
 
 def decrypt(subject_id, aad: bytes, stored: bytes) -> bytes:
-    """Raises ``SubjectErased`` for a destroyed key, ``DecryptionFailed`` for anything that does not authenticate."""
+    """Raises ``SubjectErased`` for a destroyed key, ``DecryptionFailed`` for anything that does not authenticate.
+
+    ``aad`` is the associated data of the stored value's format (its first byte): the caller picks it."""
     if subject_id.__class__ is not _UUID:
         subject_id = _as_uuid(subject_id)
     entry = _cache_lookup(subject_id.int)  # _cached_cipher, written out
@@ -484,7 +507,7 @@ def decrypt(subject_id, aad: bytes, stored: bytes) -> bytes:
         cipher = entry[1]
     else:
         cipher = data_key(subject_id)
-    if stored[:1] != FORMAT_V1:  # an empty value too
+    if stored[:1] not in FORMATS:  # an empty value too
         raise DecryptionFailed("The stored value is not in a known format.")
     try:  # a value too short for a nonce and a tag fails as ValueError or InvalidTag
         return cipher.decrypt(stored[1:_VALUE_OFFSET], stored[_VALUE_OFFSET:], aad)
@@ -493,22 +516,25 @@ def decrypt(subject_id, aad: bytes, stored: bytes) -> bytes:
 
 
 def to_text(stored: bytes) -> str:
-    """The text form of a stored value: ``cm1:`` + base64(nonce | ciphertext | tag)."""
-    if stored[:1] != FORMAT_V1:
+    """The text form of a stored value: ``cm1:`` or ``cm2:`` (its format) + base64(nonce | ciphertext | tag)."""
+    prefix = _TEXT_PREFIX_OF.get(stored[:1])
+    if prefix is None:
         raise DecryptionFailed("The stored value is not in a known format.")
-    return TOKEN_PREFIX + binascii.b2a_base64(stored[1:], newline=False).decode("ascii")
+    return prefix + binascii.b2a_base64(stored[1:], newline=False).decode("ascii")
 
 
 def from_text(text: str) -> bytes:
     """The stored value of a text form made by ``to_text``; ``DecryptionFailed`` if it is not one."""
     if not looks_like_token(text):
         raise DecryptionFailed("The value is not an encrypted value's text form.")
-    return FORMAT_V1 + binascii.a2b_base64(text[_TOKEN_PREFIX_LENGTH:], strict_mode=True)
+    return _TOKEN_PREFIXES[text[:_TOKEN_PREFIX_LENGTH]] + binascii.a2b_base64(text[_TOKEN_PREFIX_LENGTH:],
+                                                                            strict_mode=True)
 
 
 def looks_like_token(value) -> bool:
-    """Whether a text is the text form of a stored value (``cm1:`` + base64 of at least a nonce and a tag)."""
-    if not isinstance(value, str) or not value.startswith(TOKEN_PREFIX):
+    """Whether a text is the text form of a stored value (``cm1:``/``cm2:`` + base64 of at least a nonce and a
+    tag)."""
+    if not isinstance(value, str) or value[:_TOKEN_PREFIX_LENGTH] not in _TOKEN_PREFIXES:
         return False
     try:
         raw = binascii.a2b_base64(value[_TOKEN_PREFIX_LENGTH:], strict_mode=True)

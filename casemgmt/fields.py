@@ -13,6 +13,10 @@ Declare them on a model whose primary key is a UUID and whose manager is
 A related record names its subject (the owner of the data key) with
 ``encryption_subject = "client_id"``; by default the subject is the row itself.
 
+Such a model also derives from ``casemgmt.versioning.VersionedModel``: its ``version`` column, bumped on
+every save, is bound into each value's associated data, so an older value of a field written back into
+its row does not open (docs/encryption.md).
+
 Values are decrypted lazily, on first attribute access, one field of one row at
 a time. What the database gives back is held as ``Sealed`` until then.
 """
@@ -123,19 +127,34 @@ def subject_of(instance):
     return getattr(instance, getattr(instance.__class__, "encryption_subject", "pk"))
 
 
-# Where an instance keeps (primary key as given, as a UUID, its 16 bytes): the row bound into
-# the associated data, worked out once per instance rather than once per field and access, and
-# again whenever the primary key is replaced. Only the row is kept there, never a data key or a
-# cipher: each value still asks crypto's cache, so an erasure (which empties that cache entry)
-# holds at once for instances already loaded, and the cache's time limit holds for them too.
+# Where an instance keeps (primary key as given, version, the key as a UUID, the format 2 binding
+# (UUID bytes and version), the format 1 binding (UUID bytes)): the row bound into the associated data,
+# worked out once per instance rather than once per field and access, and again whenever the primary
+# key or the version is replaced. Only the row is kept there, never a data key or a cipher: each value
+# still asks crypto's cache, so an erasure (which empties that cache entry) holds at once for instances
+# already loaded, and the cache's time limit holds for them too.
 _ROW = "_encrypted_row"
+VERSION_ATTNAME = "version"
+_V1 = crypto.FORMAT_V1
 
 
-def _row_of(data: dict, pk_attname: str) -> tuple:
-    """Resolve the row from the primary key (a UUID, or its text) and keep it on the instance."""
+def _row_of(instance, pk_attname: str) -> tuple:
+    """Resolve the row from the primary key (a UUID, or its text) and version, and keep it on the instance."""
+    data = instance.__dict__
     given = data.get(pk_attname)
+    version = data.get(VERSION_ATTNAME)
+    if version is None:  # a model without versions (a migration's historical model), or the version deferred
+        version = getattr(instance, VERSION_ATTNAME, 0) or 0
     pk = given if given.__class__ is _UUID else crypto._as_uuid(given)
-    row = data[_ROW] = (given, pk, pk.bytes)
+    row = data[_ROW] = (given, version, pk, pk.bytes + version.to_bytes(8, "big"), pk.bytes)
+    return row
+
+
+def _current_row(instance, pk_attname: str) -> tuple:
+    data = instance.__dict__
+    row = data.get(_ROW)
+    if row is None or row[0] is not data.get(pk_attname) or row[1] != data.get(VERSION_ATTNAME, 0):
+        row = _row_of(instance, pk_attname)
     return row
 
 
@@ -147,8 +166,8 @@ class EncryptedDescriptor:
     and the one call on the way is ``crypto.decrypt``.
     """
 
-    __slots__ = ("field", "attname", "opened_key", "sealed_key", "aad_prefix", "pk_attname", "subject_attname",
-                 "from_bytes")
+    __slots__ = ("field", "attname", "opened_key", "sealed_key", "aad_prefix", "aad_prefix_v1", "pk_attname",
+                 "subject_attname", "from_bytes")
 
     def __init__(self, field: EncryptedField) -> None:
         self.field = field
@@ -156,6 +175,7 @@ class EncryptedDescriptor:
         self.opened_key = field.opened_key
         self.sealed_key = field.sealed_key
         self.aad_prefix = field.aad_prefix
+        self.aad_prefix_v1 = field.aad_prefix_v1
         self.pk_attname = None  # the rest once the model is complete: see _prepare()
 
     def _prepare(self) -> str:
@@ -174,25 +194,29 @@ class EncryptedDescriptor:
         try:
             value = data[self.attname]
         except KeyError:  # deferred
-            instance.refresh_from_db(fields=[self.attname])
+            self.field.load_deferred(instance)
             value = data[self.attname]
         if value.__class__ is not Sealed:
             return value
         pk_attname = self.pk_attname or self._prepare()
-        row = data.get(_ROW)
-        if row is None or row[0] is not data.get(pk_attname):
-            row = _row_of(data, pk_attname)
-        subject = row[1] if self.subject_attname is None else self.field.subject(instance)
+        row = data.get(_ROW)  # _current_row, written out
+        if row is None or row[0] is not data.get(pk_attname) or row[1] != data.get(VERSION_ATTNAME, 0):
+            row = _row_of(instance, pk_attname)
+        subject = row[2] if self.subject_attname is None else self.field.subject(instance)
+        stored = value.stored
+        # A format 1 value is from before row versions: it opens only while its row was never saved since.
+        aad = self.aad_prefix + row[3] if stored[:1] != _V1 else (
+            self.aad_prefix_v1 + row[4] if row[1] == 0 else b"")
         try:
-            raw = crypto.decrypt(subject, self.aad_prefix + row[2], value.stored)
+            raw = crypto.decrypt(subject, aad, stored)
         except crypto.SubjectErased:
             data[self.attname] = ERASED
             data[self.sealed_key] = value
             return ERASED
         except crypto.DecryptionFailed:
             self.field.record_damage(instance, subject)
-        # Saving the value unchanged stores this same ciphertext again, not a new one (see pre_save).
-        data[self.opened_key] = (value.stored, row[2], subject, raw)
+        # Saving the value unchanged (same row, same version) stores this same ciphertext again (see pre_save).
+        data[self.opened_key] = (stored, row[3], subject, raw)
         opened = data[self.attname] = self.from_bytes(raw)
         return opened
 
@@ -232,9 +256,12 @@ class EncryptedField(models.Field):
         # Plain attributes rather than cached properties: the hot paths read them for every value.
         self.label = f"{cls._meta.label_lower}.{self.name}"
         self.aad_prefix = crypto.aad_prefix(self.label)
+        self.aad_prefix_v1 = crypto.aad_prefix(self.label, crypto.FORMAT_V1)
         # Where an instance keeps what it opened (or found erased), to save it unchanged.
         self.opened_key = "_opened_" + self.attname
         self.sealed_key = "_sealed_" + self.attname
+        # The value the last save wrote (its ciphertext, or None), for the row's digest (casemgmt.integrity).
+        self.written_key = "_written_" + self.attname
         self.utf8_text = type(self).to_bytes is EncryptedField.to_bytes
         self.pk_attname = self.subject_attname = None  # once the model is complete: resolve_attnames()
         setattr(cls, self.attname, EncryptedDescriptor(self))
@@ -252,6 +279,17 @@ class EncryptedField(models.Field):
             )
         if self.unique or self.db_index or self.primary_key:
             errors.append(checks.Error("An encrypted field cannot be unique or indexed.", obj=self, id="casemgmt.E102"))
+        from casemgmt.versioning import VersionedModel
+
+        if not self.model._meta.abstract and not issubclass(self.model, VersionedModel):
+            errors.append(
+                checks.Error(
+                    "A model with encrypted fields must derive from casemgmt.versioning.VersionedModel (its version "
+                    "is bound into each ciphertext).",
+                    obj=self,
+                    id="casemgmt.E104",
+                )
+            )
         manager = self.model._default_manager
         if not isinstance(manager, EncryptedManager) and not self.model._meta.abstract:
             errors.append(
@@ -274,9 +312,31 @@ class EncryptedField(models.Field):
         """The primary key's attribute name; ``subject_attname`` stays None when the row is its own subject."""
         subject = getattr(self.model, "encryption_subject", "pk")
         pk_attname = self.model._meta.pk.attname
+        self.versioned = any(f.attname == VERSION_ATTNAME for f in self.model._meta.concrete_fields)
         self.subject_attname = None if subject in ("pk", pk_attname) else subject
         self.pk_attname = pk_attname
         return pk_attname
+
+    def load_deferred(self, instance) -> None:
+        """Load a deferred value of ``instance``. Should the row have been saved since the instance was read,
+        the value is opened under the row's version now and kept opened: the instance's other values still
+        open under its own version, and saving it is a conflict, as it should be."""
+        if VERSION_ATTNAME not in {f.attname for f in self.model._meta.concrete_fields}:
+            instance.refresh_from_db(fields=[self.attname])
+            return
+        found = self.model._base_manager.filter(pk=instance.pk).values_list(VERSION_ATTNAME, self.attname).first()
+        if found is None:
+            raise self.model.DoesNotExist(f"{self.model._meta.label} {instance.pk} no longer exists.")
+        version, value = found
+        data = instance.__dict__
+        data.setdefault(VERSION_ATTNAME, version)
+        if value is None or version == data[VERSION_ATTNAME]:
+            data[self.attname] = value
+            return
+        current = self.model(**{self.model._meta.pk.attname: instance.pk, VERSION_ATTNAME: version,
+                                **({self.subject_attname: self.subject(instance)} if self.subject_attname else {})})
+        current.__dict__[self.attname] = value
+        data[self.attname] = getattr(current, self.attname)
 
     def subject(self, instance):
         """The subject owning the data key when it is not the row itself (loaded if deferred)."""
@@ -309,6 +369,11 @@ class EncryptedField(models.Field):
         return Sealed(value)
 
     def pre_save(self, model_instance, add):
+        stored = self._stored_value(model_instance)
+        model_instance.__dict__[self.written_key] = stored
+        return stored
+
+    def _stored_value(self, model_instance):
         data = model_instance.__dict__
         value = data.get(self.attname)
         if value is None:
@@ -320,19 +385,18 @@ class EncryptedField(models.Field):
             return _Ciphertext(data[self.sealed_key].stored)
         if value.__class__ is not str and isinstance(value, (bytes, bytearray, memoryview)):
             raise ValueError(ERROR_BYTES.format(field=self.label))  # a stored value (or any bytes) as plaintext
-        pk_attname = self.pk_attname or self.resolve_attnames()
-        row = data.get(_ROW)  # as in EncryptedDescriptor.__get__, written out on this hot path too
-        if row is None or row[0] is not data.get(pk_attname):
-            row = _row_of(data, pk_attname)
-        subject = row[1] if self.subject_attname is None else self.subject(model_instance)
-        aad = self.aad_prefix + row[2]
+        row = _current_row(model_instance, self.pk_attname or self.resolve_attnames())
+        subject = row[2] if self.subject_attname is None else self.subject(model_instance)
         plaintext = value.encode() if value.__class__ is str and self.utf8_text else self.to_bytes(value)
         opened = data.get(self.opened_key)
-        if opened is not None and opened[1] == row[2] and opened[3] == plaintext and opened[2] == subject:
+        if opened is not None and opened[1] == row[3] and opened[3] == plaintext and opened[2] == subject:
             return _Ciphertext(opened[0])
-        if isinstance(value, str) and value.startswith(crypto.TOKEN_PREFIX) and crypto.looks_like_token(value):
+        if isinstance(value, str) and value[:2] == "cm" and crypto.looks_like_token(value):
             raise ValueError(ERROR_CIPHERTEXT_AS_PLAINTEXT.format(field=self.label))
-        return crypto.encrypt(subject, aad, plaintext, _Ciphertext)
+        if self.versioned:
+            return crypto.encrypt(subject, self.aad_prefix + row[3], plaintext, _Ciphertext)
+        # A model without versions (a migration's historical model) writes format 1, which opens at version 0.
+        return crypto.encrypt(subject, self.aad_prefix_v1 + row[4], plaintext, _Ciphertext, fmt=crypto.FORMAT_V1)
 
     def _check_belongs(self, instance, sealed: Sealed) -> None:
         """Refuse to store a value that would not open for this row and subject.
@@ -341,16 +405,19 @@ class EncryptedField(models.Field):
         from. Saved under another primary key or subject it could never be opened again, so it is opened
         here first (a save costs one decryption per unread field; reads are untouched).
         """
-        data = instance.__dict__
-        pk_attname = self.pk_attname or self.resolve_attnames()
-        row = data.get(_ROW)
-        if row is None or row[0] is not data.get(pk_attname):
-            row = _row_of(data, pk_attname)
-        subject = row[1] if self.subject_attname is None else self.subject(instance)
+        self.open_sealed(instance, sealed)
+
+    def open_sealed(self, instance, sealed: Sealed):
+        """The plaintext bytes of a stored value of this field of ``instance`` as it stands (its row, version and
+        subject); ``ValueError`` if it does not open there, None for an erased subject."""
+        row = _current_row(instance, self.pk_attname or self.resolve_attnames())
+        subject = row[2] if self.subject_attname is None else self.subject(instance)
+        stored = sealed.stored
+        aad = self.aad_prefix + row[3] if stored[:1] != _V1 else (self.aad_prefix_v1 + row[4] if row[1] == 0 else b"")
         try:
-            crypto.decrypt(subject, self.aad_prefix + row[2], sealed.stored)
+            return crypto.decrypt(subject, aad, stored)
         except crypto.SubjectErased:
-            pass  # an erased subject's values stay as they are: unreadable
+            return None  # an erased subject's values stay as they are: unreadable
         except crypto.DecryptionFailed:
             raise ValueError(ERROR_SEALED_ELSEWHERE.format(field=self.label)) from None
 
@@ -372,7 +439,7 @@ class EncryptedField(models.Field):
 
     def value_to_string(self, obj):
         # Serialisers (dumpdata) get the ciphertext's text form, never the plaintext.
-        stored = self.pre_save(obj, add=False)
+        stored = self._stored_value(obj)
         return None if stored is None else crypto.to_text(stored)
 
     def clean(self, value, model_instance):
@@ -541,6 +608,15 @@ class EncryptedQuerySet(models.QuerySet):
         return {f.name for f in self.model._meta.concrete_fields if isinstance(f, EncryptedField)} | {
             f.attname for f in self.model._meta.concrete_fields if isinstance(f, EncryptedField)
         }
+
+    def only(self, *fields):
+        # The version is part of every value's associated data: it is loaded whenever a value may be.
+        if fields and fields != (None,) and any(f.name == VERSION_ATTNAME for f in self.model._meta.concrete_fields):
+            fields = (*fields, VERSION_ATTNAME)
+        return super().only(*fields)
+
+    def defer(self, *fields):
+        return super().defer(*(f for f in fields if f != VERSION_ATTNAME))
 
     def order_by(self, *field_names):
         encrypted = self._encrypted_names()

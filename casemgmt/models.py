@@ -85,6 +85,7 @@ class AuditAction(models.TextChoices):
     BLIND_INDEX_REBUILT = "blind_index_rebuilt", _("Blind indexes rebuilt")
     SUBJECT_ERASED = "subject_erased", _("Subject erased")
     RECORD_DAMAGED = "record_damaged", _("Record damaged")
+    RECORD_WRITTEN = "record_written", _("Record written")
 
 
 class AuditEvent(models.Model):
@@ -108,6 +109,8 @@ class AuditEvent(models.Model):
     fields = models.JSONField(default=list, blank=True)
     reason = models.TextField(blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # Rows written by the action, each [model label, primary key, version, keyed digest] (casemgmt.integrity).
+    rows = models.JSONField(default=list, blank=True, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
 

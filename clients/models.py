@@ -30,6 +30,7 @@ from casemgmt.fields import (
 )
 from casemgmt.models import Organisation
 from casemgmt.roles import Province
+from casemgmt.versioning import VersionedModel
 from clients.validators import not_in_future, valid_phone
 
 
@@ -164,7 +165,7 @@ def _choice_label(choices: type[models.TextChoices], value: str) -> str:
     return _label_in(choices, value, translation.get_language())
 
 
-class Client(models.Model):
+class Client(VersionedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Encrypted identity
     given_name = EncryptedCharField(_("given name"), max_length=100)
@@ -281,7 +282,7 @@ class ShareCategory(models.TextChoices):
     TREATMENT = "treatment", _("Treatment information")
 
 
-class Consent(models.Model):
+class Consent(VersionedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
     kind = models.CharField(_("kind"), max_length=16, choices=ConsentKind.choices)
@@ -342,7 +343,7 @@ class MentalHealthFlag(models.TextChoices):
     SUICIDE_RISK = "suicide_risk", _("Thoughts of self-harm or suicide")
 
 
-class Screening(models.Model):
+class Screening(VersionedModel):
     """A WHO ASSIST v3.0 screening with the intake questions.
 
     The answers are encrypted; the scores and risk levels derived from them are

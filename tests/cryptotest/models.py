@@ -12,9 +12,10 @@ from casemgmt.fields import (
     EncryptedManager,
     EncryptedTextField,
 )
+from casemgmt.versioning import VersionedModel
 
 
-class Person(models.Model):
+class Person(VersionedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     given_name = EncryptedCharField(max_length=100)
     family_name = EncryptedCharField(max_length=100)
@@ -37,7 +38,7 @@ class Person(models.Model):
         app_label = "cryptotest"
 
 
-class Visit(models.Model):
+class Visit(VersionedModel):
     """A record of another table whose data key is its person's."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
