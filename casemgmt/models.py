@@ -86,6 +86,7 @@ class AuditAction(models.TextChoices):
     SUBJECT_ERASED = "subject_erased", _("Subject erased")
     RECORD_DAMAGED = "record_damaged", _("Record damaged")
     RECORD_WRITTEN = "record_written", _("Record written")
+    ROWS_VERIFIED = "rows_verified", _("Records verified against the audit trail")
 
 
 class AuditEvent(models.Model):

@@ -52,16 +52,6 @@ class VersionedModel(models.Model):
     class Meta:
         abstract = True
 
-    @classmethod
-    def encrypted_fields(cls) -> list:
-        fields = cls.__dict__.get("_encrypted_fields")
-        if fields is None:
-            from casemgmt.fields import EncryptedField
-
-            fields = [f for f in cls._meta.concrete_fields if isinstance(f, EncryptedField)]
-            cls._encrypted_fields = fields
-        return fields
-
     def save(self, *, force_insert=False, force_update=False, using=None, update_fields=None):
         adding = self._state.adding or bool(force_insert)
         encrypted = self.encrypted_fields()
@@ -92,6 +82,16 @@ class VersionedModel(models.Model):
             integrity.note_write(self, encrypted, using=using)
 
     save.alters_data = True
+
+    @classmethod
+    def encrypted_fields(cls) -> list:
+        fields = cls.__dict__.get("_encrypted_fields")
+        if fields is None:
+            from casemgmt.fields import EncryptedField
+
+            fields = [f for f in cls._meta.concrete_fields if isinstance(f, EncryptedField)]
+            cls._encrypted_fields = fields
+        return fields
 
     def _open_unread(self, encrypted) -> None:
         """Open every value never read, where the row is now (``ValueError`` if one does not belong here)."""

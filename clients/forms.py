@@ -29,6 +29,8 @@ class ClientForm(forms.ModelForm):
         label=_("Population groups"), choices=PopulationGroup.choices, required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # The version the form was filled in from: saving from an older one is a conflict (casemgmt.versioning).
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     class Meta:
         model = Client
@@ -38,6 +40,11 @@ class ClientForm(forms.ModelForm):
             "phone": _("For example 012 345 678 or +855 12 345 678."),
             "mother_first_name": _("Used for the UIC, with the father's first name, sex and date of birth."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["version"].initial = self.instance.version
 
     def identity(self) -> dict:
         return {name: self.cleaned_data[name] for name in IDENTITY_FIELDS}

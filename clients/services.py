@@ -9,9 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt import access, audit
+from casemgmt import access, audit, transitions, versioning
 from casemgmt.models import AuditAction, Organisation
 from casemgmt.roles import CARE_KINDS, OrganisationKind, Role
+from casemgmt.transitions import TransitionRefused
 from clients import assist
 from clients.models import (
     Client,
@@ -48,6 +49,10 @@ ERROR_NOT_A_CARE_ORGANISATION = _(
 ERROR_HIV_TEST_DATE = _("Give the date of the negative test.")
 ERROR_REVOKED_BEFORE_GIVEN = _("A consent cannot be revoked before it was given.")
 ERROR_ALREADY_REVOKED = _("This consent was already revoked.")
+ERROR_ALREADY_MOVED = _(
+    "This client's record was moved by someone else meanwhile: it is no longer at this centre, and nothing was "
+    "changed."
+)
 
 IDENTITY_FIELDS = [
     "given_name", "family_name", "other_names", "date_of_birth", "phone", "village", "commune", "district",
@@ -122,7 +127,11 @@ def _fill_derived(client: Client) -> None:
 
 
 @transaction.atomic
-def client_update_identity(*, actor, client: Client, identity: dict, population_groups=None) -> Client:
+def client_update_identity(*, actor, client: Client, identity: dict, population_groups=None,
+                           expected_version: int | None = None) -> Client:
+    """Change identity details. ``expected_version``: the version the form was filled in from; another
+    person's save since then is a ``Conflict`` (nothing written), as is one that lands while this one runs."""
+    versioning.check_version(client, expected_version)
     changed = [name for name, value in identity.items() if getattr(client, name) != value]
     for name, value in identity.items():
         setattr(client, name, value)
@@ -165,32 +174,51 @@ def client_assign(*, actor, client: Client, counsellor) -> Client:
 
 @transaction.atomic
 def client_transfer(*, actor, client: Client, to_organisation: Organisation,
-                    transfer: Transfer | None = None) -> Transfer:
-    """Move the record: the old centre and counsellor lose access at once, the new centre gains it."""
+                    transfer: Transfer | None = None, counsellor=None) -> Transfer:
+    """Move the record: the old centre and counsellor lose access at once, the new centre gains it.
+
+    The client row is locked and must still be at the centre it is moved from (the actor's, or the
+    request's holder): a second manager moving it at the same time finds it gone and changes nothing.
+    ``counsellor`` (of the new centre) is given the record at once; otherwise the new centre's managers
+    see it and assign it.
+    """
     if to_organisation.kind not in CARE_KINDS or not to_organisation.active or \
             to_organisation.pk == client.organisation_id:
         raise ValidationError({"to_organisation": ERROR_NOT_A_CARE_ORGANISATION})
-    old = client.organisation
-    _revoke_client(client, organisation=old, counsellor=client.counsellor)
-    client.organisation = to_organisation
-    client.counsellor = None
-    client.last_activity_at = timezone.now()
-    client.save(update_fields=["organisation", "counsellor", "last_activity_at"])
-    _grant_client(client, organisation=to_organisation)
+    from_organisation_id = transfer.from_organisation_id if transfer is not None else client.organisation_id
+    locked = Client.objects.select_for_update().filter(pk=client.pk, organisation_id=from_organisation_id).first()
+    if locked is None:
+        raise TransitionRefused(ERROR_ALREADY_MOVED)
+    if counsellor is not None and not _is_counsellor_of(counsellor, to_organisation):
+        counsellor = None
+    old = Organisation.objects.get(pk=from_organisation_id)
+    _revoke_client(locked, organisation=old, counsellor=locked.counsellor)
+    locked.organisation = to_organisation
+    locked.counsellor = counsellor
+    locked.last_activity_at = timezone.now()
+    locked.save(update_fields=["organisation", "counsellor", "last_activity_at"])
+    _grant_client(locked, organisation=to_organisation, counsellor=counsellor)
     now = timezone.now()
     if transfer is None:
-        transfer = Transfer(client=client, from_organisation=old, to_organisation=to_organisation,
+        transfer = Transfer(client=locked, from_organisation=old, to_organisation=to_organisation,
                             requested_by=actor)
     transfer.status = TransferStatus.COMPLETED
     transfer.decided_by = actor
     transfer.decided_at = now
     transfer.save()
     # Declined or completed, any other open request for this client is now moot.
-    Transfer.objects.filter(client=client, status=TransferStatus.REQUESTED).exclude(pk=transfer.pk).update(
+    Transfer.objects.filter(client=locked, status=TransferStatus.REQUESTED).exclude(pk=transfer.pk).update(
         status=TransferStatus.DECLINED, decided_by=actor, decided_at=now)
-    audit.record(action=AuditAction.CHANGE, object_type="clients.client", object_id=client.pk, client_id=client.pk,
+    audit.record(action=AuditAction.CHANGE, object_type="clients.client", object_id=locked.pk, client_id=locked.pk,
                  fields=["organisation", "counsellor"], reason=f"transfer {old.pk} -> {to_organisation.pk}")
+    client.organisation, client.counsellor, client.version = to_organisation, counsellor, locked.version
     return transfer
+
+
+def _is_counsellor_of(user, organisation: Organisation) -> bool:
+    membership = getattr(user, "membership", None)
+    return (membership is not None and membership.organisation_id == organisation.pk
+            and membership.role == Role.COUNSELLOR and user.is_active)
 
 
 @transaction.atomic
@@ -207,16 +235,24 @@ def transfer_request_create(*, actor, client: Client) -> Transfer:
 
 @transaction.atomic
 def transfer_decide(*, actor, transfer: Transfer, accept: bool) -> Transfer:
-    if accept:
-        return client_transfer(actor=actor, client=transfer.client, to_organisation=transfer.to_organisation,
-                               transfer=transfer)
-    transfer.status = TransferStatus.DECLINED
-    transfer.decided_by = actor
-    transfer.decided_at = timezone.now()
-    transfer.save(update_fields=["status", "decided_by", "decided_at"])
-    audit.record(action=AuditAction.CHANGE, object_type="clients.transfer", object_id=transfer.pk,
-                 client_id=transfer.client_id, fields=["status"])
-    return transfer
+    """Accept or decline a request to the actor's centre, through the locked transition: a request already
+    decided (by another manager, or on another page) is refused with a clear message.
+
+    Accepted, the record goes to the requesting centre, on the requester's caseload when they are one of
+    its counsellors (they asked for it), else to its managers until they assign it."""
+    now = timezone.now()
+    if not accept:
+        return transitions.transition(
+            Transfer, pk=transfer.pk, source=[TransferStatus.REQUESTED], target=TransferStatus.DECLINED,
+            changes={"decided_by": actor, "decided_at": now},
+            queryset=Transfer.objects.filter(from_organisation=access.organisation_of(actor)))
+    locked = transitions.transition(
+        Transfer, pk=transfer.pk, source=[TransferStatus.REQUESTED], target=TransferStatus.COMPLETED,
+        changes={"decided_by": actor, "decided_at": now},
+        queryset=Transfer.objects.filter(from_organisation=access.organisation_of(actor)))
+    locked.client = Client.objects.get(pk=locked.client_id)
+    return client_transfer(actor=actor, client=locked.client, to_organisation=locked.to_organisation,
+                           transfer=locked, counsellor=locked.requested_by)
 
 
 @transaction.atomic

@@ -14,7 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from casemgmt import audit
+from casemgmt.conflicts import conflict_page
 from casemgmt.models import AuditAction
+from casemgmt.transitions import TransitionRefused
+from casemgmt.versioning import Conflict
 from clients import assist, forms, selectors, services
 from clients.models import Consent, CustodyEpisode, RiskLevel, Screening
 
@@ -187,7 +190,14 @@ def edit_identity(request, client_id):
     if request.method == "POST" and form.is_valid():
         try:
             services.client_update_identity(actor=request.user, client=client, identity=form.identity(),
-                                            population_groups=form.cleaned_data["population_groups"])
+                                            population_groups=form.cleaned_data["population_groups"],
+                                            expected_version=form.cleaned_data["version"])
+        except Conflict:
+            current = selectors.access_client(user=request.user, client_id=client_id, write=True)
+            values = {name: getattr(current, name) for name in forms.IDENTITY_FIELDS}
+            values["population_groups"] = list(current.population_groups)
+            return conflict_page(request, form=form, current=values, version=current.version,
+                                 template="clients/edit_identity.html", context={"client": current})
         except ValidationError as exc:
             _form_errors_from(form, exc)
         else:
@@ -338,6 +348,9 @@ def transfer(request, client_id):
         try:
             services.client_transfer(actor=request.user, client=client,
                                      to_organisation=form.cleaned_data["to_organisation"])
+        except TransitionRefused as exc:
+            messages.error(request, exc.message)
+            return redirect("clients:transfers")
         except ValidationError as exc:
             _form_errors_from(form, exc)
         else:
@@ -360,6 +373,8 @@ def transfer_decide(request, transfer_id):
     accept = request.POST.get("decision") == "accept"
     try:
         services.transfer_decide(actor=request.user, transfer=transfer_obj, accept=accept)
+    except TransitionRefused as exc:
+        messages.error(request, exc.message)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -37,13 +37,13 @@ def dump_database() -> str:
 
 
 # How pg_dump writes an encrypted value in its COPY data: a bytea in hex (backslash escaped),
-# beginning with the format version byte.
-STORED_VALUE_MARK = "\\\\x01"
+# beginning with the format version byte (2: bound to the row's version; 1: written before row versions).
+STORED_VALUE_MARKS = ("\\\\x02", "\\\\x01")
 
 
 def stored_values_in(dump: str) -> int:
-    """How many encrypted values (format version 1) the dump holds."""
-    return dump.count(STORED_VALUE_MARK)
+    """How many encrypted values (either format) the dump holds."""
+    return sum(dump.count(mark) for mark in STORED_VALUE_MARKS)
 
 
 def shows(dump: str, text: str) -> bool:

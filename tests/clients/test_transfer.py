@@ -163,7 +163,12 @@ def test_the_holding_manager_accepts_and_the_record_moves(client, bob, alice, mo
     assert status_of(client, mona, detail_url(case)) == 404
     assert status_of(client, alice, detail_url(case)) == 404
     assert status_of(client, nina, detail_url(case)) == 200
-    assert grants(case) == {(staff(centre_b), "view_client"), (staff(centre_b), "change_client")}
+    # Bob asked for it: the record is on his caseload at once (he sees it and finds it), and his centre holds it.
+    assert status_of(client, bob, detail_url(case)) == 200
+    assert case.uic in client.get(reverse("clients:caseload")).content.decode()
+    assert grants(case) == {(staff(centre_b), "view_client"), (staff(centre_b), "change_client"),
+                            ("bob", "view_client"), ("bob", "change_client")}
+    assert Client.objects.get(pk=case.pk).counsellor == bob
     assert "Completed" in transfer_row(transfers_page(client, bob), transfer)
     assert "Completed" in transfer_row(transfers_page(client, mona), transfer)
     assert AuditEvent.objects.filter(action="change", object_type="clients.client", client_id=case.pk,
