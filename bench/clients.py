@@ -461,16 +461,19 @@ def _measure(name: str, fn, args: list, *, cold: bool = True, warmup: int = 3,
 _TRANSACTION = re.compile(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b", re.IGNORECASE)
 
 
-def _result(m: Measured, *, target_ms: float, max_queries: int | None = None, note: str = "") -> Result:
+def _result(m: Measured, *, target_ms: float, max_queries: int | None = None, note: str = "",
+            page: bool = True) -> Result:
     """The verdict counts every statement, as Django's assertNumQueries does (BEGIN and COMMIT included);
     the note says how many of them are transaction control and the audit chain's advisory lock."""
     times, counts = m.times, m.query_counts
     p95 = percentile(times, 95)
     worst_queries = max(counts)
     share = crypto_share(m)
-    met = p95 <= target_ms and (max_queries is None or worst_queries <= max_queries) and share <= CRYPTO_SHARE_TARGET
+    # A page's encryption share is judged (at most 10% of its time); a selector's (a search) only printed.
+    met = p95 <= target_ms and (max_queries is None or worst_queries <= max_queries) and (
+        not page or share <= CRYPTO_SHARE_TARGET)
     target = (f"p95 ≤ {target_ms:g} ms" + (f", ≤ {max_queries} queries" if max_queries is not None else "")
-              + f", encryption ≤ {CRYPTO_SHARE_TARGET:.0%}")
+              + (f", encryption ≤ {CRYPTO_SHARE_TARGET:.0%}" if page else ""))
     queries = (f"{min(counts)}–{worst_queries}" if min(counts) != worst_queries else f"{worst_queries}")
     control = max(sum(1 for q in s.queries if _TRANSACTION.match(q["sql"])) for s in m.samples)
     locks = max(sum(1 for q in s.queries if "pg_advisory_xact_lock" in q["sql"]) for s in m.samples)
@@ -599,7 +602,7 @@ def _searches(seeded: Seeded, runs: int) -> tuple[list[Result], list[Measured]]:
             hits = found["hit"]
             m.notes.append(f"found {hits}/{hits + found['miss']}, {found['rows'] / (hits + found['miss']):.2f} "
                            f"rows/search")
-            results.append(_result(m, target_ms=SEARCH_TARGET_MS))
+            results.append(_result(m, target_ms=SEARCH_TARGET_MS, page=False))
             measured.append(m)
     return results, measured
 
@@ -635,7 +638,7 @@ def _decrypting_scan(seeded: Seeded, runs: int, blind: Measured | None) -> tuple
                        f"for all {seeded.plan.clients:,}")]
     index_only = _measure("search by name, blind index without a scope", lambda known: Client.objects.blind_search(
         "name_index", known.family_name, known.given_name), targets * 10)
-    out.append(_result(index_only, target_ms=SEARCH_TARGET_MS,
+    out.append(_result(index_only, target_ms=SEARCH_TARGET_MS, page=False,
                        note="Client.objects.blind_search, as the duplicate check uses it: the index's own cost"))
     for label, other in (("index alone", index_only), ("manager's scoped search", blind)):
         if other is not None:
