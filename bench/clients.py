@@ -699,7 +699,7 @@ def _detail(seeded: Seeded, runs: int) -> tuple[list[Result], list[Measured]]:
 
 def _case_files(seeded: Seeded, count: int) -> None:
     """A consent, a screening and a custody episode for a few watched clients: their pages show records."""
-    from tests.factories import screening_answers
+    from tests.clients.factories import screening_answers
 
     today = timezone.localdate()
     counsellor = seeded.counsellors[0]

@@ -1,7 +1,9 @@
 """Who may reach what (DESIGN.md §4).
 
-``POLICY`` maps every named URL to the rule that guards it. The
-``AccessPolicyMiddleware`` applies it to every request before the view runs:
+``POLICY`` maps every named URL of the platform to the rule that guards it;
+each feature app declares the rows of its own URLs next to them (``access_policy``
+in its ``urls`` module) and registers them (``casemgmt.features.register_urls``).
+The ``AccessPolicyMiddleware`` applies them to every request before the view runs:
 a URL with no entry is reachable by nobody (deny by default), and a test walks
 the resolver so that a new URL without an entry fails the build.
 
@@ -18,7 +20,7 @@ from django.db.models import Model, Q, QuerySet
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
-from casemgmt.roles import TWO_FACTOR_ROLES, Role
+from casemgmt.roles import CARE_STAFF, TWO_FACTOR_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,6 @@ class Rule:
 
 
 ALL_ROLES = frozenset(Role.values)
-CARE_STAFF = frozenset({Role.COUNSELLOR, Role.CENTRE_MANAGER})
 
 PUBLIC = Rule(public=True)
 CARE_STAFF_RULE = Rule(roles=CARE_STAFF)
@@ -63,25 +64,19 @@ POLICY: dict[str, Rule] = {
     # Administration: accounts, organisations, keys; never client data.
     "admin:*": only(Role.SYSTEM_ADMINISTRATOR),
     "key_status": only(Role.SYSTEM_ADMINISTRATOR),
-    # The client's case file: care staff only; which clients, the clients.selectors scope decides.
-    "clients:caseload": CARE_STAFF_RULE,
-    "clients:search": CARE_STAFF_RULE,
-    "clients:register": CARE_STAFF_RULE,
-    "clients:releases": CARE_STAFF_RULE,
-    "clients:transfers": CARE_STAFF_RULE,
-    "clients:transfer_request": CARE_STAFF_RULE,
-    "clients:transfer_decide": only(Role.CENTRE_MANAGER),
-    "clients:detail": CARE_STAFF_RULE,
-    "clients:edit_identity": CARE_STAFF_RULE,
-    "clients:consent_add": CARE_STAFF_RULE,
-    "clients:consent_revoke": CARE_STAFF_RULE,
-    "clients:screening_add": CARE_STAFF_RULE,
-    "clients:screening": CARE_STAFF_RULE,
-    "clients:custody_add": CARE_STAFF_RULE,
-    "clients:custody_release": CARE_STAFF_RULE,
-    "clients:assign": only(Role.CENTRE_MANAGER),
-    "clients:transfer": only(Role.CENTRE_MANAGER),
 }
+
+
+def register_policy(namespace: str, rules: dict[str, Rule]) -> None:
+    """Add a feature app's rows, ``namespace:name`` each. A name that already has a row is refused: every URL
+    has exactly one (registering the same rows again, as a reloaded app does, changes nothing)."""
+    for name, rule in rules.items():
+        key = f"{namespace}:{name}"
+        if POLICY.get(key, rule) != rule:
+            raise ValueError(f"{key} already has an access policy row.")
+        if not isinstance(rule, Rule):
+            raise TypeError(f"The access policy row of {key} must be an access.Rule.")
+        POLICY[key] = rule
 
 
 def rule_for(view_name: str | None) -> Rule | None:

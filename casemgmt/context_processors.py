@@ -1,4 +1,4 @@
-from casemgmt import access
+from casemgmt import access, features
 from casemgmt.roles import Role
 
 
@@ -13,6 +13,7 @@ def navigation(request):
         "nav_role_label": Role(role).label,
         "nav_organisation": access.organisation_of(user),
         "nav_is_auditor": role == Role.AUDITOR,
-        "nav_is_care_staff": role in (Role.COUNSELLOR, Role.CENTRE_MANAGER),
+        # The feature apps' links the role may follow (casemgmt.features.register_nav_links).
+        "nav_links": features.nav_links_for(user, role),
         "nav_is_admin": role == Role.SYSTEM_ADMINISTRATOR,
     }

@@ -22,6 +22,9 @@ class OrganisationKind(models.TextChoices):
 
 CARE_KINDS = frozenset({OrganisationKind.TREATMENT_CENTRE, OrganisationKind.PRISON_HEALTH_UNIT})
 
+# The roles that work on client case files (see clients.selectors for which clients).
+CARE_STAFF = frozenset({Role.COUNSELLOR, Role.CENTRE_MANAGER})
+
 # Which organisation kinds a role may belong to.
 ROLE_ORGANISATION_KINDS: dict[str, frozenset[str]] = {
     Role.COUNSELLOR: CARE_KINDS,

@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import path
 from django.views.i18n import set_language
 
-from casemgmt import views
+from casemgmt import features, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,7 +16,8 @@ urlpatterns = [
     path("audit/", views.audit_events, name="audit_events"),
     path("administration/keys/", views.key_status, name="key_status"),
     path("administration/", admin.site.urls),
-    path("clients/", include("clients.urls")),
+    # Feature apps mount themselves (casemgmt.features.register_urls, from their AppConfig.ready).
+    *features.url_patterns(),
 ]
 
 handler400 = "casemgmt.views.error_400"

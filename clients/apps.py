@@ -8,9 +8,22 @@ class ClientsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from casemgmt import features
         from casemgmt.home import register_home_panel
+        from casemgmt.roles import OrganisationKind
         from clients.home import care_staff_panel
 
+        features.register_urls(prefix="clients/", module="clients.urls")
+        features.register_nav_links(
+            features.NavLink("clients:caseload", _("Clients")),
+            features.NavLink("clients:search", _("Search")),
+            features.NavLink("clients:register", _("Register")),
+            features.NavLink("clients:releases", _("Releases"),
+                             condition=lambda organisation: organisation.kind == OrganisationKind.PRISON_HEALTH_UNIT),
+            features.NavLink("clients:transfers", _("Transfers")),
+        )
         register_home_panel(care_staff_panel)
 
         from casemgmt.signals import subject_erased

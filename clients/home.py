@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from casemgmt.roles import OrganisationKind, Role
+from casemgmt.roles import CARE_STAFF, OrganisationKind, Role
 from clients import selectors
 
 RECENT = 5
 
 
 def care_staff_panel(request) -> dict | None:
-    if request.role not in (Role.COUNSELLOR, Role.CENTRE_MANAGER):
+    if request.role not in CARE_STAFF:
         return None
     organisation = request.organisation
     context = {

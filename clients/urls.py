@@ -1,8 +1,31 @@
 from django.urls import path
 
+from casemgmt.access import CARE_STAFF_RULE, only
+from casemgmt.roles import Role
 from clients import views
 
 app_name = "clients"
+
+# The case file: care staff only; which clients, the clients.selectors scope decides (docs/access.md).
+access_policy = {
+    "caseload": CARE_STAFF_RULE,
+    "search": CARE_STAFF_RULE,
+    "register": CARE_STAFF_RULE,
+    "releases": CARE_STAFF_RULE,
+    "transfers": CARE_STAFF_RULE,
+    "transfer_request": CARE_STAFF_RULE,
+    "transfer_decide": only(Role.CENTRE_MANAGER),
+    "detail": CARE_STAFF_RULE,
+    "edit_identity": CARE_STAFF_RULE,
+    "consent_add": CARE_STAFF_RULE,
+    "consent_revoke": CARE_STAFF_RULE,
+    "screening_add": CARE_STAFF_RULE,
+    "screening": CARE_STAFF_RULE,
+    "custody_add": CARE_STAFF_RULE,
+    "custody_release": CARE_STAFF_RULE,
+    "assign": only(Role.CENTRE_MANAGER),
+    "transfer": only(Role.CENTRE_MANAGER),
+}
 
 urlpatterns = [
     path("", views.caseload, name="caseload"),

@@ -13,7 +13,7 @@ def _key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
 
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.cryptotest"]
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.cryptotest", "tests.featureapp"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

@@ -1,32 +1,18 @@
 """Deny by default: every URL has a policy entry, and the access matrix holds for every role.
 
-Later features add their URLs to ``CASES``; object URLs of another
-organisation join with their features (the platform has none yet) and must answer 404.
+The platform's URLs are listed here; each app lists its own in ``tests/<app>/access_cases.py``
+(tests/access_matrix.py), found and run here for every actor. Object URLs of another organisation must
+answer 404.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from casemgmt import access
-from casemgmt.roles import Role
+from tests.access_matrix import ROLE_OF_ACTOR, Case, app_case_modules, url
 from tests.conftest import sign_in
-
-ROLE_OF_ACTOR = {
-    "alice": Role.COUNSELLOR,
-    "mona": Role.CENTRE_MANAGER,
-    "bob": Role.COUNSELLOR,
-    "nina": Role.CENTRE_MANAGER,
-    "pete": Role.COUNSELLOR,
-    "priya": Role.REFERRAL_OFFICER,
-    "rita": Role.MOH_REVIEWER,
-    "otto": Role.AUDITOR,
-    "sam": Role.SYSTEM_ADMINISTRATOR,
-}
 
 
 def walk(patterns, namespace: str = ""):
@@ -57,23 +43,7 @@ def test_a_view_name_outside_the_policy_is_denied():
     assert access.rule_for("unknown:page") is None
 
 
-@dataclass(frozen=True)
-class Case:
-    name: str
-    path: Callable[[dict], str]
-    ok: int = 200  # what an allowed role gets
-    anonymous_ok: int = 200  # what anonymous users get on a public page
-    ok_for: tuple[tuple[str, int], ...] = ()  # actors for whom an allowed outcome differs
-
-
-OTHER_CENTRE_404 = (("bob", 404), ("nina", 404), ("pete", 404))
-
-
-def url(name, *args):
-    return lambda objects: reverse(name, args=[a(objects) if callable(a) else a for a in args])
-
-
-CASES = [
+PLATFORM_CASES = [
     Case("signin", url("signin"), ok=302),  # signed-in users are sent on to their home page
     Case("set_language", url("set_language"), ok=302, anonymous_ok=302),  # GET only redirects; switching is a POST
     Case("signout", url("signout"), ok=405),  # signing out is a POST
@@ -96,45 +66,39 @@ CASES = [
     Case("admin:auth_user_change", url("admin:auth_user_change", lambda o: o["alice"].pk)),
     Case("admin:otp_totp_totpdevice_changelist", url("admin:otp_totp_totpdevice_changelist")),
     Case("admin:axes_accessattempt_changelist", url("admin:axes_accessattempt_changelist")),
-    # The case file
-    Case("clients:caseload", url("clients:caseload")),
-    Case("clients:search", url("clients:search")),
-    Case("clients:register", url("clients:register")),
-    Case("clients:releases", url("clients:releases")),
-    Case("clients:transfers", url("clients:transfers")),
-    Case("clients:transfer_request", url("clients:transfer_request"), ok=405),  # a POST from the duplicate page
-    Case("clients:transfer_decide", url("clients:transfer_decide", lambda o: o["transfer"].pk), ok=405),  # POST
-    # Objects of centre A: another centre's staff get 404, exactly as for a missing record.
-    *[
-        Case(name, url(name, *args), ok_for=OTHER_CENTRE_404)
-        for name, args in [
-            ("clients:detail", [lambda o: o["client"].pk]),
-            ("clients:edit_identity", [lambda o: o["client"].pk]),
-            ("clients:consent_add", [lambda o: o["client"].pk]),
-            ("clients:consent_revoke", [lambda o: o["client"].pk, lambda o: o["consent"].pk]),
-            ("clients:screening_add", [lambda o: o["client"].pk]),
-            ("clients:screening", [lambda o: o["client"].pk, lambda o: o["screening"].pk]),
-            ("clients:custody_add", [lambda o: o["client"].pk]),
-            ("clients:custody_release", [lambda o: o["client"].pk, lambda o: o["episode"].pk]),
-            ("clients:assign", [lambda o: o["client"].pk]),
-            ("clients:transfer", [lambda o: o["client"].pk]),
-        ]
-    ],
 ]
+APP_CASE_MODULES = app_case_modules()
+CASES = [*PLATFORM_CASES, *(case for module in APP_CASE_MODULES for case in module.CASES)]
+
 
 def test_the_matrix_covers_every_named_url_outside_the_admin():
     named = {name for name, namespace in walk(get_resolver().url_patterns) if name and namespace != "admin"}
     covered = {case.name for case in CASES}
-    assert named - covered == set(), "add these URLs to the access matrix"
+    assert named - covered == set(), "add these URLs to the access matrix (tests/<app>/access_cases.py)"
+
+
+def test_every_policy_row_is_exercised_once_and_names_a_url():
+    names = [case.name for case in CASES]
+    assert len(names) == len(set(names)), "a URL has two cases in the access matrix"
+    rows = {name for name in access.POLICY if not name.endswith(":*")}
+    assert rows - set(names) == set(), "policy rows without a case in the access matrix"
+    resolvable = {name for name, _namespace in walk(get_resolver().url_patterns) if name}
+    assert rows - resolvable == set(), "policy rows for URLs that do not exist"
+
+
+def test_a_url_name_cannot_get_a_second_policy_row():
+    with pytest.raises(ValueError, match="already has an access policy row"):
+        access.register_policy("clients", {"detail": access.only("auditor")})
+    access.register_policy("clients", {"detail": access.POLICY["clients:detail"]})  # the same row again: kept
 
 
 @pytest.fixture
-def objects(actors, centre_a, centre_b, prison):
-    from tests.factories import case_file
-
-    return {**actors, "centre_a": centre_a, "centre_b": centre_b,
-            **case_file(counsellor=actors["alice"], organisation=centre_a, prison=prison,
-                        requester=actors["bob"])}
+def objects(actors, centre_a, centre_b, prison, partner, ministry):
+    base = {**actors, "centre_a": centre_a, "centre_b": centre_b, "prison": prison, "partner": partner,
+            "ministry": ministry}
+    for module in APP_CASE_MODULES:
+        base.update(module.objects(base))
+    return base
 
 
 def expected_status(case: Case, actor: str | None) -> int:

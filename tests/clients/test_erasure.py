@@ -8,8 +8,8 @@ from django.urls import reverse
 
 from clients import services
 from clients.models import Client
+from tests.clients.factories import client_identity
 from tests.conftest import sign_in
-from tests.factories import client_identity
 
 pytestmark = pytest.mark.django_db
 
