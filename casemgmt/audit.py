@@ -44,6 +44,11 @@ class Actor:
     ip_address: str | None = None
 
     @classmethod
+    def system(cls, name: str) -> Actor:
+        """The system itself acting: a management command, a job. Named, never blank."""
+        return cls(username=f"system: {name}"[:150])
+
+    @classmethod
     def from_user(cls, user, ip_address: str | None = None) -> Actor:
         if user is None or not getattr(user, "is_authenticated", False):
             return cls(ip_address=ip_address)
@@ -62,7 +67,28 @@ _current_actor: contextvars.ContextVar[Actor] = contextvars.ContextVar("casemgmt
 
 
 def current_actor() -> Actor:
-    return _current_actor.get()
+    """Who acts: set by the request (middleware) or a command; outside both, the system, by its command name."""
+    actor = _current_actor.get()
+    return actor if actor is not _NOBODY else Actor.system(_process_name())
+
+
+def _process_name() -> str:
+    import os
+    import sys
+
+    argv = sys.argv or [""]
+    program = os.path.basename(argv[0])
+    if program in ("manage.py", "django-admin") and len(argv) > 1:
+        return argv[1]
+    return program or "python"
+
+
+def _as_actor(actor) -> Actor:
+    """An ``Actor``, from a user too: services pass the user they act for (the request's address kept)."""
+    if isinstance(actor, Actor):
+        return actor
+    context = _current_actor.get()
+    return Actor.from_user(actor, context.ip_address if context.user_id == getattr(actor, "pk", None) else None)
 
 
 class actor_context:  # noqa: N801 - used as a context manager, like transaction.atomic
@@ -115,7 +141,7 @@ def _lock_chain() -> None:
 def record(
     *,
     action: str,
-    actor: Actor | None = None,
+    actor=None,
     user=None,
     object_type: str = "",
     object_id: str | uuid.UUID | int | None = "",
@@ -127,12 +153,17 @@ def record(
 ) -> AuditEvent:
     """Append one event. Field names, never field values.
 
+    ``actor`` is who acts: an ``Actor`` or a user (services pass theirs); without one, the request's user, or
+    outside a request the system by its command name ("system: seed_demo").
+
     The event also records the digests of the rows its transaction wrote so far (``casemgmt.integrity``).
     """
     from casemgmt import integrity
 
     if actor is None:
         actor = Actor.from_user(user, ip_address) if user is not None else current_actor()
+    else:
+        actor = _as_actor(actor)
     key = crypto.keyring().audit_key
     rows = rows_written if rows_written is not None else integrity.take_pending()
     with _local_lock, transaction.atomic():

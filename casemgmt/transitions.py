@@ -38,6 +38,7 @@ def transition(
     model: type[models.Model],
     *,
     pk,
+    actor,
     source: Iterable[str],
     target: str,
     field: str = "status",
@@ -49,7 +50,8 @@ def transition(
     audit_fields: Iterable[str] | None = None,
     reason: str = "",
 ) -> models.Model:
-    """Move the row ``pk`` of ``model`` from one of ``source`` states to ``target``, under a row lock.
+    """Move the row ``pk`` of ``model`` from one of ``source`` states to ``target``, under a row lock, for
+    ``actor`` (the user acting, named in the audit event).
 
     ``changes`` are further fields set in the same save (a decision's author and time); ``check`` may raise
     (``ValidationError``, ``TransitionRefused``) after the state was checked, with the row locked and fresh.
@@ -71,7 +73,7 @@ def transition(
     changed = [field, *(changes or {})]
     instance.save(update_fields=changed)
     audit.record(
-        action=audit_action, object_type=instance._meta.label_lower, object_id=instance.pk,
+        actor=actor, action=audit_action, object_type=instance._meta.label_lower, object_id=instance.pk,
         client_id=getattr(instance, client_id_attr) if client_id_attr else None,
         fields=[field] if audit_fields is None else list(audit_fields),
         reason=reason or f"{field}: {before} -> {target}",

@@ -113,8 +113,8 @@ def client_register(*, actor, organisation: Organisation, identity: dict, popula
     _check_national_id(client)
     client.save(force_insert=True)
     _grant_client(client, organisation=organisation, counsellor=counsellor)
-    audit.record(action=AuditAction.CREATE, object_type="clients.client", object_id=client.pk, client_id=client.pk,
-                 fields=[*identity.keys(), "population_groups"])
+    audit.record(actor=actor, action=AuditAction.CREATE, object_type="clients.client", object_id=client.pk,
+                 client_id=client.pk, fields=[*identity.keys(), "population_groups"])
     return client
 
 
@@ -145,8 +145,8 @@ def client_update_identity(*, actor, client: Client, identity: dict, population_
     _check_national_id(client)
     client.last_activity_at = timezone.now()
     client.save()
-    audit.record(action=AuditAction.CHANGE, object_type="clients.client", object_id=client.pk, client_id=client.pk,
-                 fields=changed)
+    audit.record(actor=actor, action=AuditAction.CHANGE, object_type="clients.client", object_id=client.pk,
+                 client_id=client.pk, fields=changed)
     return client
 
 
@@ -167,8 +167,8 @@ def client_assign(*, actor, client: Client, counsellor) -> Client:
     client.counsellor = counsellor
     client.last_activity_at = timezone.now()
     client.save(update_fields=["counsellor", "last_activity_at"])
-    audit.record(action=AuditAction.CHANGE, object_type="clients.client", object_id=client.pk, client_id=client.pk,
-                 fields=["counsellor"])
+    audit.record(actor=actor, action=AuditAction.CHANGE, object_type="clients.client", object_id=client.pk,
+                 client_id=client.pk, fields=["counsellor"])
     return client
 
 
@@ -209,8 +209,9 @@ def client_transfer(*, actor, client: Client, to_organisation: Organisation,
     # Declined or completed, any other open request for this client is now moot.
     Transfer.objects.filter(client=locked, status=TransferStatus.REQUESTED).exclude(pk=transfer.pk).update(
         status=TransferStatus.DECLINED, decided_by=actor, decided_at=now)
-    audit.record(action=AuditAction.CHANGE, object_type="clients.client", object_id=locked.pk, client_id=locked.pk,
-                 fields=["organisation", "counsellor"], reason=f"transfer {old.pk} -> {to_organisation.pk}")
+    audit.record(actor=actor, action=AuditAction.CHANGE, object_type="clients.client", object_id=locked.pk,
+                 client_id=locked.pk, fields=["organisation", "counsellor"],
+                 reason=f"transfer {old.pk} -> {to_organisation.pk}")
     client.organisation, client.counsellor, client.version = to_organisation, counsellor, locked.version
     return transfer
 
@@ -228,7 +229,7 @@ def transfer_request_create(*, actor, client: Client) -> Transfer:
         client=client, to_organisation=organisation, status=TransferStatus.REQUESTED,
         defaults={"from_organisation": client.organisation, "requested_by": actor},
     )
-    audit.record(action=AuditAction.CREATE, object_type="clients.transfer", object_id=transfer.pk,
+    audit.record(actor=actor, action=AuditAction.CREATE, object_type="clients.transfer", object_id=transfer.pk,
                  client_id=client.pk)
     return transfer
 
@@ -243,11 +244,11 @@ def transfer_decide(*, actor, transfer: Transfer, accept: bool) -> Transfer:
     now = timezone.now()
     if not accept:
         return transitions.transition(
-            Transfer, pk=transfer.pk, source=[TransferStatus.REQUESTED], target=TransferStatus.DECLINED,
+            Transfer, pk=transfer.pk, actor=actor, source=[TransferStatus.REQUESTED], target=TransferStatus.DECLINED,
             changes={"decided_by": actor, "decided_at": now},
             queryset=Transfer.objects.filter(from_organisation=access.organisation_of(actor)))
     locked = transitions.transition(
-        Transfer, pk=transfer.pk, source=[TransferStatus.REQUESTED], target=TransferStatus.COMPLETED,
+        Transfer, pk=transfer.pk, actor=actor, source=[TransferStatus.REQUESTED], target=TransferStatus.COMPLETED,
         changes={"decided_by": actor, "decided_at": now},
         queryset=Transfer.objects.filter(from_organisation=access.organisation_of(actor)))
     locked.client = Client.objects.get(pk=locked.client_id)
@@ -281,7 +282,7 @@ def consent_record(*, actor, client: Client, kind: str, given_on: datetime.date,
     consent.full_clean()
     consent.save(force_insert=True)
     touch(client)
-    audit.record(action=AuditAction.CONSENT_CHANGE, object_type="clients.consent", object_id=consent.pk,
+    audit.record(actor=actor, action=AuditAction.CONSENT_CHANGE, object_type="clients.consent", object_id=consent.pk,
                  client_id=client.pk, fields=["kind", "given_on", "expires_on", "method", "partner", "categories"])
     return consent
 
@@ -297,7 +298,7 @@ def consent_revoke(*, actor, consent: Consent, revoked_on: datetime.date, reason
     consent.full_clean()
     consent.save()
     touch(consent.client)
-    audit.record(action=AuditAction.CONSENT_CHANGE, object_type="clients.consent", object_id=consent.pk,
+    audit.record(actor=actor, action=AuditAction.CONSENT_CHANGE, object_type="clients.consent", object_id=consent.pk,
                  client_id=consent.client_id, fields=["revoked_on", "revoke_reason"], reason="revoked")
     return consent
 
@@ -328,7 +329,7 @@ def screening_record(*, actor, client: Client, screened_on: datetime.date, answe
     client.risk_level = latest.highest_risk
     client.last_activity_at = timezone.now()
     client.save(update_fields=["risk_level", "last_activity_at"])
-    audit.record(action=AuditAction.CREATE, object_type="clients.screening", object_id=screening.pk,
+    audit.record(actor=actor, action=AuditAction.CREATE, object_type="clients.screening", object_id=screening.pk,
                  client_id=client.pk, fields=["answers", *intake.keys()])
     return screening
 
@@ -348,7 +349,7 @@ def custody_admit(*, actor, client: Client, facility: Organisation, admitted_on:
     episode.full_clean()
     episode.save(force_insert=True)
     touch(client)
-    audit.record(action=AuditAction.CREATE, object_type="clients.custodyepisode", object_id=episode.pk,
+    audit.record(actor=actor, action=AuditAction.CREATE, object_type="clients.custodyepisode", object_id=episode.pk,
                  client_id=client.pk, fields=["facility", "admitted_on", "expected_release_on"])
     return episode
 
@@ -361,7 +362,7 @@ def custody_release(*, actor, episode: CustodyEpisode, released_on: datetime.dat
     episode.released_on = released_on
     episode.save(update_fields=["released_on"])
     touch(episode.client)
-    audit.record(action=AuditAction.CHANGE, object_type="clients.custodyepisode", object_id=episode.pk,
+    audit.record(actor=actor, action=AuditAction.CHANGE, object_type="clients.custodyepisode", object_id=episode.pk,
                  client_id=episode.client_id, fields=["released_on"])
     return episode
 

@@ -1,13 +1,14 @@
 import json
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django_otp.oath import TOTP
 
+from casemgmt.management.base import AuditedCommand
 from casemgmt.management.commands.seed_demo import credentials_path
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Print the current TOTP code of a demo account (development only; reads var/demo-credentials.json)."
 
     def add_arguments(self, parser):

@@ -1,11 +1,12 @@
 import uuid
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from casemgmt import services
+from casemgmt.management.base import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Crypto-shred a subject (a client) for an erasure request: destroy its data key, so every encrypted value "
         "of that subject is unrecoverable, even with every key-encryption key. Coded statistics remain. Audited."

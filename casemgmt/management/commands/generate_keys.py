@@ -1,12 +1,13 @@
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from casemgmt import crypto
+from casemgmt.management.base import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     requires_system_checks = []  # it makes the keys the checks look for
     help = (
         "Write a key file (mode 0600) with a new active key-encryption key, a blind-index key and an audit key. "

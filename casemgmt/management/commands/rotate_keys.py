@@ -1,10 +1,10 @@
-from django.core.management.base import BaseCommand
 
 from casemgmt import audit, crypto, rotation
+from casemgmt.management.base import AuditedCommand
 from casemgmt.models import AuditAction
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Re-wrap every data key under the active key-encryption key, in batches (one transaction each). "
         "Safe while the site serves; interrupt it at any time and run it again to resume; running it twice "

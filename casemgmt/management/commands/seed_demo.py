@@ -5,11 +5,12 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casemgmt import services
+from casemgmt.management.base import AuditedCommand
 from casemgmt.models import Organisation
 from casemgmt.roles import TWO_FACTOR_ROLES, OrganisationKind, Province, Role
 
@@ -38,7 +39,7 @@ def credentials_path():
     return settings.VAR_DIR / "demo-credentials.json"
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Create demo organisations and one account per role (idempotent: running it again changes nothing "
         "but restores the demo passwords). Development only: passwords and TOTP secrets are kept in "

@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from casemgmt import audit
+from casemgmt.management.base import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Recompute the audit trail's hash chain from the first event. Exits non-zero and names the first broken "
         "event if any event was altered, inserted or removed."

@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from casemgmt import audit, integrity
+from casemgmt.management.base import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Compare every row with encrypted values with the keyed digest of its last write recorded in the audit "
         "trail. Exits non-zero and names the rows that were restored from an older copy, altered, written around "

@@ -1,13 +1,14 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 
+from casemgmt.management.base import AuditedCommand
 from casemgmt.models import Organisation
 from clients.demo import seed_demo_clients
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Register 14 synthetic demo clients (10 at the Phnom Penh demo centre, 4 in custody at the Kandal demo "
         "prison unit), with consents and screenings. Runs after seed_demo; does nothing if they exist. "
