@@ -45,6 +45,31 @@ def race(*workers: Callable[[], object]) -> list[Outcome]:
     return outcomes
 
 
+def in_background(worker: Callable[[], object], *, head_start: float) -> Callable[[], Outcome]:
+    """Start ``worker`` in a thread with its own database connection and give it ``head_start`` seconds (to
+    finish, or to block on a lock); returns a function that waits for it to end and gives its outcome."""
+    outcome = Outcome()
+
+    def run() -> None:
+        try:
+            outcome.value = worker()
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            outcome.error = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=head_start)
+
+    def finish() -> Outcome:
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "a write in the background never finished"
+        return outcome
+
+    return finish
+
+
 def winner_and_loser(outcomes: list[Outcome]) -> tuple[Outcome, Outcome]:
     """The one that saved and the one refused, asserting there is exactly one of each."""
     saved = [o for o in outcomes if o.error is None]

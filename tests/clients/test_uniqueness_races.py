@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 from functools import partial
+from unittest import mock
 
 import pytest
 from django import test
@@ -21,7 +22,7 @@ from clients.models import Client, Transfer, TransferStatus
 from clients.services import ERROR_DUPLICATE_NATIONAL_ID
 from tests.clients.helpers import make_client, person, register
 from tests.conftest import sign_in
-from tests.races import TRIES, race, winner_and_loser
+from tests.races import TRIES, in_background, race, winner_and_loser
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgresql_only")]
 
@@ -159,3 +160,32 @@ def test_during_a_blind_index_rotation_two_registrations_at_once_save_exactly_on
         make_client(actor=bob, organisation=centre_b, n=99, national_id="ROT-00000")
     assert_refused_as_a_duplicate(caught.value)
     assert holders_of("ROT-00000") == [before]
+
+
+def test_an_identity_edit_during_a_blind_index_rebuild_keeps_its_national_id_unique(alice, bob, centre_a, centre_b,
+                                                                                     settings):
+    from casemgmt import rotation
+    from casemgmt.fields import BlindIndexField
+
+    edited = make_client(actor=alice, organisation=centre_a, n=0, national_id="OLD-00000")
+    settings.CASEMGMT_INDEX_KEYS += f",test-idx-2:{crypto.new_key()}"
+    settings.CASEMGMT_ACTIVE_INDEX_KEY = "test-idx-2"
+    real_compute = BlindIndexField.compute
+    edits = []
+
+    def compute_while_the_counsellor_saves(field, instance, key_id=None):
+        if not edits:  # the rebuild has read the record: its national ID is changed now, by someone else
+            edits.append(None)
+            fresh = Client.objects.get(pk=edited.pk)
+            edits[0] = in_background(partial(services.client_update_identity, actor=alice, client=fresh,
+                                             identity={"national_id": "NEW-00000"}), head_start=1.0)
+        return real_compute(field, instance, key_id)
+
+    with mock.patch.object(BlindIndexField, "compute", compute_while_the_counsellor_saves):
+        rotation.rebuild_blind_indexes(batch_size=10)
+    [edit] = [finish() for finish in edits]
+    assert edit.error is None
+    assert holders_of("NEW-00000") == [edited]
+    with pytest.raises(services.ValidationError) as caught:
+        make_client(actor=bob, organisation=centre_b, n=1, national_id="NEW-00000")
+    assert_refused_as_a_duplicate(caught.value)
