@@ -1,4 +1,4 @@
-"""Locks that make a check-then-write one step, for uniqueness rules no plain constraint can hold.
+"""Locks that make a uniqueness check and the save after it one step, when two writers come at once.
 
 A blind index is truncated on purpose (crypto.blind_index_bits): different people share each value, so a
 unique constraint on it would refuse them. Instead a write that must be unique takes a lock on the
