@@ -6,17 +6,49 @@ system administrator role holds no permission on client data.
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from casemgmt import audit, services
+from casemgmt import audit, locks, services
 from casemgmt.models import AuditAction, Membership, Organisation
 
 User = get_user_model()
+
+
+# The admin checks a form and saves it in one transaction. Each form below takes the lock of its uniqueness
+# rule before the check, so a second form sent at the same instant waits for the first to commit, then reads
+# the message it would read a moment later (not a server error, not a second row).
+
+
+class OrganisationForm(forms.ModelForm):
+    def clean_name(self):
+        locks.hold(locks.ORGANISATION_NAME, self.cleaned_data["name"])
+        return self.cleaned_data["name"]
+
+
+class MembershipForm(forms.ModelForm):
+    def clean_user(self):
+        user = self.cleaned_data["user"]
+        locks.hold(locks.MEMBERSHIP_USER, user.pk)
+        return user
+
+
+class AccountCreationForm(AdminUserCreationForm):
+    def clean_username(self):
+        locks.hold(locks.USERNAME, (self.cleaned_data.get("username") or "").casefold())
+        return super().clean_username()
+
+
+class AccountChangeForm(UserChangeForm):
+    def clean_username(self):
+        locks.hold(locks.USERNAME, (self.cleaned_data.get("username") or "").casefold())
+        return self.cleaned_data.get("username")
 
 
 class MembershipInline(admin.StackedInline):
@@ -35,6 +67,7 @@ class MembershipInline(admin.StackedInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    form = OrganisationForm
     list_display = ["name", "kind", "province", "active"]
     list_filter = ["kind", "province", "active"]
     search_fields = ["name"]
@@ -65,6 +98,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipForm
     list_display = ["user", "organisation", "role"]
     list_filter = ["role", "organisation__kind"]
     search_fields = ["user__username", "organisation__name"]
@@ -90,6 +124,8 @@ admin.site.unregister(Group)  # roles and staff groups are kept in step by membe
 
 @admin.register(User)
 class AccountAdmin(UserAdmin):
+    form = AccountChangeForm
+    add_form = AccountCreationForm
     list_display = ["username", "first_name", "last_name", "is_active", "last_login", "role", "organisation"]
     list_filter = ["is_active", "membership__role", "membership__organisation"]
     list_select_related = ["membership__organisation"]

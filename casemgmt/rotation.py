@@ -98,14 +98,14 @@ def _save_wrapped(rewrapped: list[tuple], kek_id: str, now) -> None:
 def _pk_batches(model, batch_size: int) -> Iterator[list]:
     last = None
     while True:
-        rows = model._default_manager.order_by("pk")
+        pks = model._default_manager.order_by("pk").values_list("pk", flat=True)
         if last is not None:
-            rows = rows.filter(pk__gt=last)
-        batch = list(rows[:batch_size])
+            pks = pks.filter(pk__gt=last)
+        batch = list(pks[:batch_size])
         if not batch:
             return
         yield batch
-        last = batch[-1].pk
+        last = batch[-1]
 
 
 def rebuild_blind_indexes(*, batch_size: int = 1000, on_progress: Callable[[Progress], None] | None = None) -> int:
@@ -117,18 +117,22 @@ def rebuild_blind_indexes(*, batch_size: int = 1000, on_progress: Callable[[Prog
     total = sum(model._default_manager.count() for model, _ in targets)
     for model, fields in targets:
         for batch in _pk_batches(model, batch_size):
-            changed = []
-            for row in batch:
-                before = [getattr(row, f.attname) for f in fields]
-                try:
-                    after = [f.compute(row) if not _erased(row, f) else getattr(row, f.attname) for f in fields]
-                except crypto.DecryptionFailed:
-                    continue  # a damaged row keeps its index; it is audited when read
-                if after != before:
-                    for f, value in zip(fields, after, strict=True):
-                        setattr(row, f.attname, value)
-                    changed.append(row)
             with transaction.atomic():
+                # Read under a row lock: an identity saved meanwhile is waited for or seen, never written
+                # back with the index of its old value (which would let its national ID be taken twice).
+                rows = model._default_manager.select_for_update().filter(pk__in=batch).order_by("pk")
+                changed = []
+                for row in rows:
+                    before = [getattr(row, f.attname) for f in fields]
+                    try:
+                        after = [f.compute(row) if not _erased(row, f) else getattr(row, f.attname)
+                                 for f in fields]
+                    except crypto.DecryptionFailed:
+                        continue  # a damaged row keeps its index; it is audited when read
+                    if after != before:
+                        for f, value in zip(fields, after, strict=True):
+                            setattr(row, f.attname, value)
+                        changed.append(row)
                 # Plain integer columns: bulk_update is fine here (it refuses encrypted ones).
                 model._default_manager.bulk_update(changed, [f.attname for f in fields])
             done += len(batch)

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casemgmt import audit, crypto
+from casemgmt import audit, crypto, locks
 from casemgmt.models import AuditAction, Membership, Organisation
 from casemgmt.roles import Role
 
@@ -22,6 +22,7 @@ def _staff_group_name(organisation_id: uuid.UUID) -> str:
 
 @transaction.atomic
 def organisation_create(*, name: str, kind: str, province: str, active: bool = True) -> Organisation:
+    locks.hold(locks.ORGANISATION_NAME, name)
     organisation_id = uuid.uuid4()
     group = Group.objects.create(name=_staff_group_name(organisation_id))
     organisation = Organisation(id=organisation_id, name=name, kind=kind, province=province, active=active,
@@ -34,6 +35,7 @@ def organisation_create(*, name: str, kind: str, province: str, active: bool = T
 
 @transaction.atomic
 def organisation_update(*, organisation: Organisation, changed: list[str]) -> Organisation:
+    locks.hold(locks.ORGANISATION_NAME, organisation.name)
     organisation.full_clean()
     organisation.save()
     audit.record(action=AuditAction.CHANGE, object_type="casemgmt.organisation", object_id=organisation.pk,
@@ -44,6 +46,7 @@ def organisation_update(*, organisation: Organisation, changed: list[str]) -> Or
 @transaction.atomic
 def membership_set(*, user, organisation: Organisation, role: str) -> Membership:
     """Attach ``user`` to ``organisation`` in ``role``: their role group and the organisation's staff group."""
+    locks.hold(locks.MEMBERSHIP_USER, user.pk)  # a second one at once waits, then changes this one
     membership = Membership.objects.filter(user=user).select_related("organisation").first()
     previous_group = membership.organisation.staff_group if membership else None
     if membership is None:
@@ -74,6 +77,14 @@ def user_deactivate(*, user) -> None:
     user.is_active = False
     user.save(update_fields=["is_active"])
     audit.record(action=AuditAction.CHANGE, object_type="auth.user", object_id=user.pk, fields=["is_active"])
+
+
+@transaction.atomic
+def otp_device_for_enrolment(*, user, name: str) -> TOTPDevice:
+    """The user's authenticator being enrolled, made on first use: one, even from two pages opened at once."""
+    locks.hold(locks.OTP_ENROLMENT, user.pk)
+    device, _created = TOTPDevice.objects.get_or_create(user=user, confirmed=False, defaults={"name": name})
+    return device
 
 
 @transaction.atomic

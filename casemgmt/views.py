@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casemgmt import audit, crypto, selectors
+from casemgmt import audit, crypto, selectors, services
 from casemgmt import home as home_panels
 from casemgmt.forms import ERROR_BAD_TOKEN, ROLE_HOME_TEMPLATES, AuditFilterForm, SignInForm, TokenForm
 from casemgmt.models import AuditAction
@@ -82,9 +82,7 @@ def otp_verify(request):
 def otp_setup(request):
     if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
         return redirect(f"{reverse('otp_verify')}?next={_next_url(request)}")
-    device, _created = TOTPDevice.objects.get_or_create(
-        user=request.user, confirmed=False, defaults={"name": str(_("Authenticator app"))}
-    )
+    device = services.otp_device_for_enrolment(user=request.user, name=str(_("Authenticator app")))
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):

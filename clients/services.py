@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt import access, audit, transitions, versioning
+from casemgmt import access, audit, locks, transitions, versioning
 from casemgmt.models import AuditAction, Organisation
 from casemgmt.roles import CARE_KINDS, OrganisationKind, Role
 from casemgmt.transitions import TransitionRefused
@@ -81,8 +81,12 @@ def _revoke_client(client: Client, *, organisation: Organisation | None = None, 
 
 
 def _check_national_id(client: Client) -> None:
+    """No two clients with one national ID. The caller's transaction keeps the lock until the save commits."""
     if not client.national_id:
         return
+    # The index is truncated (different people share its values), so no unique constraint can hold this rule:
+    # a lock on the values looked up makes a second registration wait, then find the first one's row.
+    locks.hold_blind_index(Client, "national_id_index", client.national_id)
     others = Client.objects.exclude(pk=client.pk).blind_search("national_id_index", client.national_id)
     if others:
         raise ValidationError({"national_id": ERROR_DUPLICATE_NATIONAL_ID})
@@ -225,6 +229,8 @@ def _is_counsellor_of(user, organisation: Organisation) -> bool:
 @transaction.atomic
 def transfer_request_create(*, actor, client: Client) -> Transfer:
     organisation = access.organisation_of(actor)
+    # Two requests at once: the constraint one_open_transfer_request refuses the second insert, and
+    # get_or_create then reads the first one's request, as it would a moment later.
     transfer, _created = Transfer.objects.get_or_create(
         client=client, to_organisation=organisation, status=TransferStatus.REQUESTED,
         defaults={"from_organisation": client.organisation, "requested_by": actor},
