@@ -20,6 +20,7 @@ from casemgmt.transitions import TransitionRefused
 from casemgmt.versioning import Conflict
 from clients import assist, forms, selectors, services
 from clients.models import Consent, CustodyEpisode, RiskLevel, Screening
+from clients.sections import case_file_sections
 
 PAGE_SIZE = 50
 DUPLICATE_SESSION_KEY = "clients_duplicate_matches"
@@ -151,6 +152,8 @@ def detail(request, client_id):
         "timeline": selectors.timeline(client=client),
         "pending_transfers": client.transfers.filter(status="requested").select_related("to_organisation"),
         "is_manager": request.role == "centre_manager",
+        # What feature apps add to the case file (clients.sections): sessions, plans, referrals.
+        "sections": case_file_sections(user=request.user, client=client),
     })
 
 

@@ -35,3 +35,14 @@ def test_menu_links_follow_the_policy_rows_and_conditions(alice, pete):
     assert "clients:releases" not in [link.url_name for link in features.nav_links_for(alice, "counsellor")]
     assert "clients:releases" in [link.url_name for link in features.nav_links_for(pete, "counsellor")]
     assert features.nav_links_for(alice, "moh_reviewer") == []
+
+
+def test_a_feature_app_adds_a_section_to_the_client_page_for_the_roles_it_chooses(client, alice, mona, centre_a):
+    from tests.clients.helpers import detail_url, make_client
+
+    case = make_client(actor=alice, organisation=centre_a, n=3)
+    sign_in(client, mona)
+    assert "Notices section (test)" in client.get(detail_url(case)).content.decode()
+    client.logout()
+    sign_in(client, alice)
+    assert "Notices section (test)" not in client.get(detail_url(case)).content.decode()

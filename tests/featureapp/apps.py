@@ -11,3 +11,8 @@ class FeatureAppConfig(AppConfig):
 
         features.register_urls(prefix="test-feature/", module="tests.featureapp.urls")
         features.register_nav_links(features.NavLink("featureapp:notices", "Notices (test)"))
+
+        from clients.sections import register_case_file_section
+        from tests.featureapp.sections import notices_section
+
+        register_case_file_section(notices_section, order=900)
