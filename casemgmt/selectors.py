@@ -43,6 +43,13 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
+def confirmed_device(*, user):
+    """The user's enrolled authenticator, or None."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
 def organisation_names(ids) -> dict:
     return dict(Organisation.objects.filter(pk__in={i for i in ids if i}).values_list("pk", "name"))
 

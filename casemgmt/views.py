@@ -17,7 +17,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from casemgmt import audit, crypto, selectors, services
 from casemgmt import home as home_panels
@@ -63,7 +62,7 @@ def _next_url(request) -> str:
 def otp_verify(request):
     if request.user.is_verified():
         return redirect(_next_url(request))
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=True).first()
+    device = selectors.confirmed_device(user=request.user)
     if device is None:
         return redirect(f"{reverse('otp_setup')}?next={_next_url(request)}")
     form = TokenForm(request.POST or None)
@@ -80,7 +79,7 @@ def otp_verify(request):
 
 @require_http_methods(["GET", "POST"])
 def otp_setup(request):
-    if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+    if selectors.confirmed_device(user=request.user) is not None:
         return redirect(f"{reverse('otp_verify')}?next={_next_url(request)}")
     device = services.otp_device_for_enrolment(user=request.user, name=str(_("Authenticator app")))
     form = TokenForm(request.POST or None)

@@ -17,11 +17,14 @@ from django.utils import timezone
 from casemgmt import access
 from casemgmt.models import AuditEvent, Organisation
 from casemgmt.roles import Role
+from clients import assist
 from clients.models import (
     Client,
     ClientStatus,
+    Consent,
     ConsentKind,
     CustodyEpisode,
+    Screening,
     Transfer,
     TransferStatus,
 )
@@ -57,6 +60,85 @@ def access_client(*, user, client_id, write: bool = False) -> Client:
     if client is None:
         raise Http404
     return client
+
+
+def _access_record(model, *, user, client_id, object_id, write: bool):
+    """A record of a client the user may see (or change): the client through ``access_client``, then the
+    record among that client's own; otherwise 404."""
+    client = access_client(user=user, client_id=client_id, write=write)
+    record = model.objects.filter(client=client, pk=object_id).first()
+    if record is None:
+        raise Http404
+    record.client = client
+    return record
+
+
+def access_consent(*, user, client_id, consent_id, write: bool = True) -> Consent:
+    return _access_record(Consent, user=user, client_id=client_id, object_id=consent_id, write=write)
+
+
+def access_screening(*, user, client_id, screening_id, write: bool = False) -> Screening:
+    return _access_record(Screening, user=user, client_id=client_id, object_id=screening_id, write=write)
+
+
+def access_custody_episode(*, user, client_id, episode_id, write: bool = True) -> CustodyEpisode:
+    return _access_record(CustodyEpisode, user=user, client_id=client_id, object_id=episode_id, write=write)
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """Everything the client page shows besides the client row: read here, in a fixed number of queries."""
+
+    consents: list  # (consent, active today)
+    treatment_consent: bool
+    screenings: list  # (screening, [(substance label, score, change since the one before or None)])
+    custody: list
+    timeline: list
+    pending_transfers: list
+    sections: list  # what feature apps add (clients.sections)
+
+
+def client_case_file(*, user, client: Client) -> CaseFile:
+    from clients.sections import case_file_sections
+
+    today = timezone.localdate()
+    consents = list(client.consents.select_related("partner", "recorded_by"))
+    screenings = list(client.screenings.order_by("-screened_on", "-created_at"))
+    return CaseFile(
+        consents=[(consent, consent.is_active(today)) for consent in consents],
+        treatment_consent=has_active_treatment_consent(client, today, consents=consents),
+        screenings=screening_changes(screenings),
+        custody=list(client.custody_episodes.select_related("facility")),
+        timeline=list(timeline(client=client)),
+        pending_transfers=list(client.transfers.filter(status=TransferStatus.REQUESTED)
+                               .select_related("to_organisation")),
+        sections=case_file_sections(user=user, client=client),
+    )
+
+
+def screening_changes(screenings: list[Screening]) -> list:
+    """Each screening (newest first) with the change in each substance's score since the one before it."""
+    rows = []
+    for index, screening in enumerate(screenings):
+        previous = screenings[index + 1] if index + 1 < len(screenings) else None
+        rows.append((screening, _score_changes(screening, previous)))
+    return rows
+
+
+def _score_changes(screening: Screening, previous: Screening | None) -> list[tuple[str, int, int | None]]:
+    now = screening.results.get("substances", {})
+    before = previous.results.get("substances", {}) if previous else {}
+    changes = []
+    for substance in assist.SUBSTANCES:  # the questionnaire's order (JSONB does not keep key order)
+        result = now.get(substance)
+        if result is None:
+            continue
+        if result.get("score") or substance in before:
+            old = before.get(substance, {}).get("score")
+            score = result.get("score", 0)
+            changes.append((assist.SUBSTANCE_LABELS.get(substance, substance), score,
+                            None if old is None else score - old))
+    return changes
 
 
 @dataclass(frozen=True)

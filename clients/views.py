@@ -16,29 +16,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from casemgmt import audit
 from casemgmt.conflicts import conflict_page
 from casemgmt.models import AuditAction
+from casemgmt.roles import Role
+from casemgmt.submission import form_errors_from, submitted
 from casemgmt.transitions import TransitionRefused
 from casemgmt.versioning import Conflict
 from clients import assist, forms, selectors, services
-from clients.models import Consent, CustodyEpisode, RiskLevel, Screening
-from clients.sections import case_file_sections
+from clients.models import RiskLevel
 
 PAGE_SIZE = 50
 DUPLICATE_SESSION_KEY = "clients_duplicate_matches"
 
 MESSAGE_REGISTERED = _("The client is registered.")
-MESSAGE_SAVED = _("Saved.")
 MESSAGE_TRANSFER_REQUESTED = _(
     "Your request was sent to the manager of the centre that holds the record. It will appear in your "
     "transfers list; the record becomes visible to your centre if they accept."
 )
-
-
-def _form_errors_from(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @require_GET
@@ -75,7 +67,7 @@ def register(request):
         try:
             services.client_check_identity(organisation=request.organisation, identity=identity)
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
             return render(request, "clients/register.html", {"form": form})
         matches = selectors.find_duplicates(
             organisation=request.organisation, uic=_uic_of(identity), family_name=identity["family_name"],
@@ -99,7 +91,7 @@ def register(request):
                                               identity=identity,
                                               population_groups=form.cleaned_data["population_groups"])
         except ValidationError as exc:
-            _form_errors_from(form, exc)
+            form_errors_from(form, exc)
         else:
             messages.success(request, MESSAGE_REGISTERED)
             return redirect("clients:detail", client_id=client.pk)
@@ -139,47 +131,24 @@ def transfer_request(request):
 @require_GET
 def detail(request, client_id):
     client = selectors.access_client(user=request.user, client_id=client_id)
-    consents = list(client.consents.select_related("partner", "recorded_by"))
-    today = timezone.localdate()
-    screenings = list(client.screenings.order_by("-screened_on", "-created_at"))
+    case_file = selectors.client_case_file(user=request.user, client=client)
     audit.record(action=AuditAction.VIEW, object_type="clients.client", object_id=client.pk, client_id=client.pk)
     return render(request, "clients/detail.html", {
         "client": client,
-        "consents": [(consent, consent.is_active(today)) for consent in consents],
-        "treatment_consent": selectors.has_active_treatment_consent(client, today, consents=consents),
-        "screenings": _with_changes(screenings),
-        "custody": client.custody_episodes.select_related("facility"),
-        "timeline": selectors.timeline(client=client),
-        "pending_transfers": client.transfers.filter(status="requested").select_related("to_organisation"),
-        "is_manager": request.role == "centre_manager",
+        "consents": case_file.consents,
+        "treatment_consent": case_file.treatment_consent,
+        "screenings": case_file.screenings,
+        "custody": case_file.custody,
+        "timeline": case_file.timeline,
+        "pending_transfers": case_file.pending_transfers,
+        "is_manager": request.role == Role.CENTRE_MANAGER,
         # What feature apps add to the case file (clients.sections): sessions, plans, referrals.
-        "sections": case_file_sections(user=request.user, client=client),
+        "sections": case_file.sections,
     })
 
 
-def _with_changes(screenings: list[Screening]):
-    """Each screening with the change in its highest substance score since the one before it."""
-    rows = []
-    for index, screening in enumerate(screenings):
-        previous = screenings[index + 1] if index + 1 < len(screenings) else None
-        rows.append((screening, _score_changes(screening, previous)))
-    return rows
-
-
-def _score_changes(screening: Screening, previous: Screening | None) -> list[tuple[str, int, int | None]]:
-    now = screening.results.get("substances", {})
-    before = previous.results.get("substances", {}) if previous else {}
-    changes = []
-    for substance in assist.SUBSTANCES:  # the questionnaire's order (JSONB does not keep key order)
-        result = now.get(substance)
-        if result is None:
-            continue
-        if result.get("score") or substance in before:
-            old = before.get(substance, {}).get("score")
-            score = result.get("score", 0)
-            changes.append((assist.SUBSTANCE_LABELS.get(substance, substance), score,
-                            None if old is None else score - old))
-    return changes
+def _to_client_page(record):
+    return redirect("clients:detail", client_id=getattr(record, "client_id", None) or record.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -190,64 +159,37 @@ def edit_identity(request, client_id):
     if request.method == "GET":  # the form shows every identifier: a read like the client page
         audit.record(action=AuditAction.VIEW, object_type="clients.client", object_id=client.pk,
                      client_id=client.pk, fields=forms.IDENTITY_FIELDS)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.client_update_identity(actor=request.user, client=client, identity=form.identity(),
-                                            population_groups=form.cleaned_data["population_groups"],
-                                            expected_version=form.cleaned_data["version"])
-        except Conflict:
-            current = selectors.access_client(user=request.user, client_id=client_id, write=True)
-            values = {name: getattr(current, name) for name in forms.IDENTITY_FIELDS}
-            values["population_groups"] = list(current.population_groups)
-            return conflict_page(request, form=form, current=values, version=current.version,
-                                 template="clients/edit_identity.html", context={"client": current})
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            return redirect("clients:detail", client_id=client.pk)
-    return render(request, "clients/edit_identity.html", {"form": form, "client": client})
+    try:
+        done = submitted(request, form, lambda data: services.client_update_identity(
+            actor=request.user, client=client, identity=form.identity(), population_groups=data["population_groups"],
+            expected_version=data["version"]), then=_to_client_page)
+    except Conflict:
+        current = selectors.access_client(user=request.user, client_id=client_id, write=True)
+        values = {name: getattr(current, name) for name in forms.IDENTITY_FIELDS}
+        values["population_groups"] = list(current.population_groups)
+        return conflict_page(request, form=form, current=values, version=current.version,
+                             template="clients/edit_identity.html", context={"client": current})
+    return done or render(request, "clients/edit_identity.html", {"form": form, "client": client})
 
 
 @require_http_methods(["GET", "POST"])
 def consent_add(request, client_id):
     client = selectors.access_client(user=request.user, client_id=client_id, write=True)
     form = forms.ConsentForm(request.POST or None, initial={"given_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_record(actor=request.user, client=client, **{
-                k: form.cleaned_data[k] for k in ("kind", "partner", "purpose", "categories", "given_on",
-                                                  "expires_on", "method", "witness_name")})
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            return redirect("clients:detail", client_id=client.pk)
-    return render(request, "clients/consent_form.html", {"form": form, "client": client})
-
-
-def _access_child(model, *, user, client_id, object_id, write=True):
-    client = selectors.access_client(user=user, client_id=client_id, write=write)
-    obj = model.objects.filter(client=client, pk=object_id).first()
-    if obj is None:
-        raise Http404
-    obj.client = client
-    return client, obj
+    done = submitted(request, form, lambda data: services.consent_record(actor=request.user, client=client, **{
+        k: data[k] for k in ("kind", "partner", "purpose", "categories", "given_on", "expires_on", "method",
+                             "witness_name")}), then=_to_client_page)
+    return done or render(request, "clients/consent_form.html", {"form": form, "client": client})
 
 
 @require_http_methods(["GET", "POST"])
 def consent_revoke(request, client_id, consent_id):
-    client, consent = _access_child(Consent, user=request.user, client_id=client_id, object_id=consent_id)
+    consent = selectors.access_consent(user=request.user, client_id=client_id, consent_id=consent_id)
     form = forms.RevokeConsentForm(request.POST or None, initial={"revoked_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_revoke(actor=request.user, consent=consent, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            return redirect("clients:detail", client_id=client.pk)
-    return render(request, "clients/consent_revoke.html", {"form": form, "client": client, "consent": consent})
+    done = submitted(request, form, lambda data: services.consent_revoke(actor=request.user, consent=consent, **data),
+                     then=_to_client_page)
+    return done or render(request, "clients/consent_revoke.html",
+                          {"form": form, "client": consent.client, "consent": consent})
 
 
 @require_http_methods(["GET", "POST"])
@@ -257,28 +199,21 @@ def screening_add(request, client_id):
         return render(request, "clients/consent_required.html", {"client": client,
                                                                   "reason": services.ERROR_NO_TREATMENT_CONSENT})
     form = forms.ScreeningForm(request.POST or None, initial={"screened_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            screening = services.screening_record(actor=request.user, client=client,
-                                                  screened_on=form.cleaned_data["screened_on"],
-                                                  answers=form.answers(), q8=form.cleaned_data["q8"],
-                                                  intake=form.intake())
-        except services.ConsentRequired as exc:
-            return render(request, "clients/consent_required.html", {"client": client, "reason": str(exc)})
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            return redirect("clients:screening", client_id=client.pk, screening_id=screening.pk)
-    return render(request, "clients/screening_form.html", {"form": form, "client": client})
+    try:
+        done = submitted(request, form, lambda data: services.screening_record(
+            actor=request.user, client=client, screened_on=data["screened_on"], answers=form.answers(), q8=data["q8"],
+            intake=form.intake()),
+            then=lambda screening: redirect("clients:screening", client_id=client.pk, screening_id=screening.pk))
+    except services.ConsentRequired as exc:
+        return render(request, "clients/consent_required.html", {"client": client, "reason": str(exc)})
+    return done or render(request, "clients/screening_form.html", {"form": form, "client": client})
 
 
 @require_GET
 def screening_detail(request, client_id, screening_id):
-    client, screening = _access_child(Screening, user=request.user, client_id=client_id, object_id=screening_id,
-                                      write=False)
+    screening = selectors.access_screening(user=request.user, client_id=client_id, screening_id=screening_id)
     audit.record(action=AuditAction.VIEW, object_type="clients.screening", object_id=screening.pk,
-                 client_id=client.pk)
+                 client_id=screening.client_id)
     result = assist.AssistResult.from_dict(screening.results)
     rows = [
         {"label": row.label, "score": row.score, "risk_label": RiskLevel(row.risk).label if row.used else "—",
@@ -286,37 +221,27 @@ def screening_detail(request, client_id, screening_id):
         for row in result.substances
     ]
     return render(request, "clients/screening_detail.html", {
-        "client": client, "screening": screening, "rows": rows, "injection_advice": result.injection_advice})
+        "client": screening.client, "screening": screening, "rows": rows,
+        "injection_advice": result.injection_advice})
 
 
 @require_http_methods(["GET", "POST"])
 def custody_add(request, client_id):
     client = selectors.access_client(user=request.user, client_id=client_id, write=True)
     form = forms.CustodyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.custody_admit(actor=request.user, client=client, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            return redirect("clients:detail", client_id=client.pk)
-    return render(request, "clients/custody_form.html", {"form": form, "client": client})
+    done = submitted(request, form, lambda data: services.custody_admit(actor=request.user, client=client, **data),
+                     then=_to_client_page)
+    return done or render(request, "clients/custody_form.html", {"form": form, "client": client})
 
 
 @require_http_methods(["GET", "POST"])
 def custody_release(request, client_id, episode_id):
-    client, episode = _access_child(CustodyEpisode, user=request.user, client_id=client_id, object_id=episode_id)
+    episode = selectors.access_custody_episode(user=request.user, client_id=client_id, episode_id=episode_id)
     form = forms.ReleaseForm(request.POST or None, initial={"released_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.custody_release(actor=request.user, episode=episode, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            return redirect("clients:detail", client_id=client.pk)
-    return render(request, "clients/custody_release.html", {"form": form, "client": client, "episode": episode})
+    done = submitted(request, form, lambda data: services.custody_release(actor=request.user, episode=episode,
+                                                                            **data), then=_to_client_page)
+    return done or render(request, "clients/custody_release.html",
+                          {"form": form, "client": episode.client, "episode": episode})
 
 
 @require_GET
@@ -331,15 +256,10 @@ def assign(request, client_id):
     client = selectors.access_client(user=request.user, client_id=client_id, write=True)
     form = forms.AssignForm(request.POST or None, counsellors=selectors.counsellors_of(client.organisation),
                             initial={"counsellor": client.counsellor_id})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.client_assign(actor=request.user, client=client, counsellor=form.cleaned_data["counsellor"])
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            return redirect("clients:detail", client_id=client.pk)
-    return render(request, "clients/assign.html", {"form": form, "client": client})
+    done = submitted(request, form, lambda data: services.client_assign(actor=request.user, client=client,
+                                                                        counsellor=data["counsellor"]),
+                     then=_to_client_page)
+    return done or render(request, "clients/assign.html", {"form": form, "client": client})
 
 
 @require_http_methods(["GET", "POST"])
@@ -347,19 +267,11 @@ def transfer(request, client_id):
     client = selectors.access_client(user=request.user, client_id=client_id, write=True)
     form = forms.TransferForm(request.POST or None,
                               destinations=selectors.transfer_destinations(exclude=client.organisation))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.client_transfer(actor=request.user, client=client,
-                                     to_organisation=form.cleaned_data["to_organisation"])
-        except TransitionRefused as exc:
-            messages.error(request, exc.message)
-            return redirect("clients:transfers")
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, _("The client was transferred. Your centre no longer has access."))
-            return redirect("clients:transfers")
-    return render(request, "clients/transfer.html", {"form": form, "client": client})
+    done = submitted(request, form, lambda data: services.client_transfer(
+        actor=request.user, client=client, to_organisation=data["to_organisation"]),
+        then=lambda _transfer: redirect("clients:transfers"),
+        message=_("The client was transferred. Your centre no longer has access."))
+    return done or render(request, "clients/transfer.html", {"form": form, "client": client})
 
 
 @require_GET
