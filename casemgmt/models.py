@@ -85,6 +85,7 @@ class AuditAction(models.TextChoices):
     BLIND_INDEX_REBUILT = "blind_index_rebuilt", _("Blind indexes rebuilt")
     SUBJECT_ERASED = "subject_erased", _("Subject erased")
     RECORD_DAMAGED = "record_damaged", _("Record damaged")
+    AUDIT_VERIFIED = "audit_verified", _("Audit trail verification")
 
 
 class AuditEvent(models.Model):
