@@ -61,6 +61,7 @@ POLICY: dict[str, Rule] = {
     "home": SIGNED_IN,
     # Audit trail
     "audit_events": only(Role.AUDITOR),
+    "audit_verify": only(Role.AUDITOR),
     # Administration: accounts, organisations, keys; never client data.
     "admin:*": only(Role.SYSTEM_ADMINISTRATOR),
     "key_status": only(Role.SYSTEM_ADMINISTRATOR),

@@ -6,6 +6,10 @@ event's hash and the event's own canonical content, so an altered, inserted or
 removed event breaks the chain at that point. Appends are serialised: a
 PostgreSQL advisory lock, SQLite's immediate transactions, and a unique
 sequence number as the last line of defence.
+
+The chain's head is also checkpointed outside the database
+(``casemgmt.audit_checkpoints``) every ``CASEMGMT_AUDIT_CHECKPOINT_EVERY``
+events, so that removing the newest events is caught too.
 """
 
 from __future__ import annotations
@@ -20,10 +24,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from hashlib import sha256
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
-from casemgmt import crypto
+from casemgmt import audit_checkpoints, crypto
 from casemgmt.models import AuditAction, AuditEvent
 
 __all__ = ["AuditAction", "record", "verify_chain", "Actor", "actor_context", "current_actor"]
@@ -31,6 +38,10 @@ __all__ = ["AuditAction", "record", "verify_chain", "Actor", "actor_context", "c
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_ID = 0x6361_7365_6175_6474  # "caseaudt"
 _local_lock = threading.Lock()
+
+PROBLEM_MISSING = _("event #{seq} is missing")
+PROBLEM_LINK = _("its link to the previous event does not match")
+PROBLEM_ALTERED = _("its content does not match its hash (altered)")
 
 
 @dataclass(frozen=True)
@@ -132,7 +143,9 @@ def compute_hash(event: AuditEvent, key: bytes | None = None) -> str:
     return hmac.new(key, _canonical(event), sha256).hexdigest()
 
 
-def _lock_chain() -> None:
+def lock_chain() -> None:
+    """Wait for appends under way, and hold off new ones, until this transaction ends (SQLite: its immediate
+    transactions already do)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK_ID])
@@ -167,7 +180,7 @@ def record(
     key = crypto.keyring().audit_key
     rows = rows_written if rows_written is not None else integrity.take_pending()
     with _local_lock, transaction.atomic():
-        _lock_chain()
+        lock_chain()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
         seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
         event = AuditEvent(
@@ -189,6 +202,8 @@ def record(
         )
         event.hash = compute_hash(event, key)
         event.save(force_insert=True)
+        if seq % settings.CASEMGMT_AUDIT_CHECKPOINT_EVERY == 0:  # the only per-event cost of checkpoints
+            audit_checkpoints.write_after_commit(seq=seq, digest=event.hash)
     return event
 
 
@@ -196,26 +211,40 @@ def record(
 class ChainBreak:
     seq: int
     event_id: int | None
-    problem: str
+    problem: str  # translatable: rendered in the language active when shown
+
+
+@dataclass(frozen=True)
+class ChainWalk:
+    checked: int
+    broken: ChainBreak | None
+    head_hash: str  # of the last event that verified (GENESIS_HASH for none)
 
 
 def verify_chain(*, chunk_size: int = 2000) -> tuple[int, ChainBreak | None]:
     """Recompute the chain. Returns (events checked, the first break or None)."""
+    walk = walk_chain(chunk_size=chunk_size)
+    return walk.checked, walk.broken
+
+
+def walk_chain(*, chunk_size: int = 2000) -> ChainWalk:
+    """Recompute the chain from the first event up to the first break, or to the last event."""
     key = crypto.keyring().audit_key
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
     for event in _in_order(chunk_size):
         if event.seq != expected_seq:
-            return checked, ChainBreak(expected_seq, None, f"event #{expected_seq} is missing")
+            return ChainWalk(checked, ChainBreak(expected_seq, None, format_lazy(PROBLEM_MISSING, seq=expected_seq)),
+                             expected_prev)
         if event.prev_hash != expected_prev:
-            return checked, ChainBreak(event.seq, event.pk, "its link to the previous event does not match")
+            return ChainWalk(checked, ChainBreak(event.seq, event.pk, PROBLEM_LINK), expected_prev)
         if not hmac.compare_digest(event.hash, compute_hash(event, key)):
-            return checked, ChainBreak(event.seq, event.pk, "its content does not match its hash (altered)")
+            return ChainWalk(checked, ChainBreak(event.seq, event.pk, PROBLEM_ALTERED), expected_prev)
         expected_prev = event.hash
         expected_seq += 1
         checked += 1
-    return checked, None
+    return ChainWalk(checked, None, expected_prev)
 
 
 def _in_order(chunk_size: int) -> Iterator[AuditEvent]:

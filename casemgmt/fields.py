@@ -348,7 +348,8 @@ class EncryptedField(models.Field):
         """Audit a value that failed authentication, then raise ``RecordDamaged``."""
         from casemgmt import audit
 
-        logger.warning("Encrypted value %s of row %s failed authentication", self.label, instance.pk)
+        logger.error("Record damaged: %s %s, field %s, failed authentication",
+                     self.model._meta.label_lower, instance.pk, self.name)
         audit.record(
             action=audit.AuditAction.RECORD_DAMAGED,
             object_type=self.model._meta.label_lower,

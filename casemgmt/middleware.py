@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -12,7 +13,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt import access, audit, crypto
+from casemgmt.fields import RecordDamaged
 from casemgmt.models import AuditAction
+
+logger = logging.getLogger(__name__)
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -135,7 +139,12 @@ def forbidden(request):
 
 
 class RecordDamagedMiddleware:
-    """A value that fails authentication shows "record damaged", not a server error."""
+    """A value that fails authentication shows a clear "record damaged" page, never a traceback or a wrong value.
+
+    With status 500: the fault is on the server's side (its stored data), and monitoring counts 5xx answers. The
+    encrypted field has already audited it and logged an error naming the record and field; a failure that did
+    not come through a field is audited and logged here, naming the page.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -147,5 +156,8 @@ class RecordDamagedMiddleware:
         if isinstance(exception, crypto.SubjectErased):
             return render(request, "errors/erased.html", status=410)
         if isinstance(exception, crypto.DecryptionFailed):
-            return render(request, "errors/record_damaged.html", status=200)
+            if not isinstance(exception, RecordDamaged):
+                logger.error("Record damaged: a stored value failed authentication while serving %s", request.path)
+                audit.record(action=AuditAction.RECORD_DAMAGED, object_type="url", object_id=request.path[:64])
+            return render(request, "errors/record_damaged.html", status=500)
         return None

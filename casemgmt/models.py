@@ -87,6 +87,7 @@ class AuditAction(models.TextChoices):
     RECORD_DAMAGED = "record_damaged", _("Record damaged")
     RECORD_WRITTEN = "record_written", _("Record written")
     ROWS_VERIFIED = "rows_verified", _("Records verified against the audit trail")
+    AUDIT_VERIFIED = "audit_verified", _("Audit trail verification")
 
 
 class AuditEvent(models.Model):

@@ -7,7 +7,7 @@ import datetime
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from casemgmt.models import AuditEvent, DataKey, Organisation
+from casemgmt.models import AuditAction, AuditEvent, DataKey, Organisation
 
 
 def audit_events_filtered(
@@ -31,6 +31,11 @@ def audit_events_filtered(
             matches |= Q(client_id=obj)
         events = events.filter(matches)
     return events
+
+
+def last_audit_verification() -> AuditEvent | None:
+    """The latest verification of the trail (from the page or ``verify_audit``): its event holds the outcome."""
+    return AuditEvent.objects.filter(action=AuditAction.AUDIT_VERIFIED).order_by("-seq").first()
 
 
 def _is_uuid(value: str) -> bool:

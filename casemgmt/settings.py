@@ -231,6 +231,15 @@ CASEMGMT_EXPECTED_SUBJECTS = env_int("CASEMGMT_EXPECTED_SUBJECTS", 1_000_000)
 CASEMGMT_DATA_KEY_CACHE_SIZE = env_int("CASEMGMT_DATA_KEY_CACHE_SIZE", 4096)
 CASEMGMT_DATA_KEY_CACHE_SECONDS = env_int("CASEMGMT_DATA_KEY_CACHE_SECONDS", 60)
 
+# The audit chain's head, checkpointed outside the database (casemgmt/audit_checkpoints.py) every N events and at
+# every verification: appended to this file, which belongs on another machine or an append-only store, and logged
+# on the casemgmt.audit.checkpoint logger for a log sink.
+CASEMGMT_AUDIT_CHECKPOINT_FILE = env_str(
+    "CASEMGMT_AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl") if DEVELOPMENT else None)
+CASEMGMT_AUDIT_CHECKPOINT_EVERY = env_int("CASEMGMT_AUDIT_CHECKPOINT_EVERY", 1000)
+if CASEMGMT_AUDIT_CHECKPOINT_EVERY < 1:
+    raise ImproperlyConfigured("CASEMGMT_AUDIT_CHECKPOINT_EVERY must be 1 or more.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -239,5 +248,7 @@ LOGGING = {
     "loggers": {
         # Axes logs user names and addresses of failed sign-ins; the audit trail holds those.
         "axes": {"level": "WARNING"},
+        # Audit checkpoints are meant for a log sink: kept whatever LOG_LEVEL says.
+        "casemgmt.audit.checkpoint": {"level": "INFO"},
     },
 }

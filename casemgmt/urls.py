@@ -14,6 +14,7 @@ urlpatterns = [
     path("account/password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("language/", set_language, name="set_language"),
     path("audit/", views.audit_events, name="audit_events"),
+    path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("administration/keys/", views.key_status, name="key_status"),
     path("administration/", admin.site.urls),
     # Feature apps mount themselves (casemgmt.features.register_urls, from their AppConfig.ready).

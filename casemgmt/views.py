@@ -15,10 +15,10 @@ from django.template import loader
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from casemgmt import audit, crypto, selectors, services
+from casemgmt import audit, audit_verification, crypto, selectors, services
 from casemgmt import home as home_panels
 from casemgmt.forms import ERROR_BAD_TOKEN, ROLE_HOME_TEMPLATES, AuditFilterForm, SignInForm, TokenForm
 from casemgmt.models import AuditAction
@@ -133,8 +133,17 @@ def audit_events(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "last_verification": selectors.last_audit_verification(),
         },
     )
+
+
+@require_POST
+def audit_verify(request):
+    """The same verification as ``manage.py verify_audit``, run by an auditor and audited."""
+    result = audit_verification.verify_and_record()
+    messages.add_message(request, messages.SUCCESS if result.ok else messages.ERROR, " ".join(result.lines()))
+    return redirect("audit_events")
 
 
 @require_GET

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casemgmt.models import Organisation
 from casemgmt.roles import OrganisationKind
+from casemgmt.text import PlainTextareaField, PlainTextField
 from clients import assist
 from clients.models import (
     Client,
@@ -21,6 +22,12 @@ from clients.services import IDENTITY_FIELDS
 
 __all__ = ["IDENTITY_FIELDS"]
 
+# Identity fields that are text: normalised to NFC and refused with invisible or control characters (casemgmt.text).
+IDENTITY_TEXT_FIELDS = [
+    "given_name", "family_name", "other_names", "phone", "village", "commune", "district", "national_id",
+    "mother_first_name", "father_first_name",
+]
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -36,6 +43,7 @@ class ClientForm(forms.ModelForm):
         model = Client
         fields = IDENTITY_FIELDS
         widgets = {"date_of_birth": DATE}
+        field_classes = dict.fromkeys(IDENTITY_TEXT_FIELDS, PlainTextField)
         help_texts = {
             "phone": _("For example 012 345 678 or +855 12 345 678."),
             "mother_first_name": _("Used for the UIC, with the father's first name, sex and date of birth."),
@@ -70,9 +78,9 @@ SEARCH_KINDS = [
 
 class SearchForm(forms.Form):
     kind = forms.ChoiceField(label=_("Search by"), choices=SEARCH_KINDS)
-    value = forms.CharField(label=_("UIC, phone or national ID"), required=False, max_length=100)
-    family_name = forms.CharField(label=_("Family name"), required=False, max_length=100)
-    given_name = forms.CharField(label=_("Given name"), required=False, max_length=100)
+    value = PlainTextField(label=_("UIC, phone or national ID"), required=False, max_length=100)
+    family_name = PlainTextField(label=_("Family name"), required=False, max_length=100)
+    given_name = PlainTextField(label=_("Given name"), required=False, max_length=100)
 
     def clean(self):
         cleaned = super().clean()
@@ -105,6 +113,7 @@ class ConsentForm(forms.ModelForm):
         model = Consent
         fields = ["kind", "partner", "purpose", "categories", "given_on", "expires_on", "method", "witness_name"]
         widgets = {"given_on": DATE, "expires_on": DATE, "purpose": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"purpose": PlainTextareaField, "witness_name": PlainTextField}
         help_texts = {
             "partner": _("Only for sharing: the NGO partner the client agrees to share with."),
             "purpose": _("Only for sharing: what the partner may use the information for."),
@@ -122,7 +131,7 @@ class ConsentForm(forms.ModelForm):
 
 class RevokeConsentForm(forms.Form):
     revoked_on = forms.DateField(label=_("Revoked on"), widget=DATE)
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    reason = PlainTextareaField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
 class CustodyForm(forms.ModelForm):
@@ -176,6 +185,7 @@ class ScreeningForm(forms.ModelForm):
                   "hiv_tested_on", "tb_cough", "tb_fever", "tb_night_sweats", "tb_weight_loss", "hepatitis_b",
                   "hepatitis_c", "mental_health_flags", "notes"]
         widgets = {"screened_on": DATE, "hiv_tested_on": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"notes": PlainTextareaField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -30,6 +30,7 @@ from casemgmt.fields import (
 )
 from casemgmt.models import Organisation
 from casemgmt.roles import Province
+from casemgmt.text import multiline_text, plain_text
 from casemgmt.versioning import VersionedModel
 from clients.validators import not_in_future, valid_phone
 
@@ -168,17 +169,18 @@ def _choice_label(choices: type[models.TextChoices], value: str) -> str:
 class Client(VersionedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Encrypted identity
-    given_name = EncryptedCharField(_("given name"), max_length=100)
-    family_name = EncryptedCharField(_("family name"), max_length=100)
-    other_names = EncryptedCharField(_("other names or aliases"), max_length=200, blank=True, default="")
+    given_name = EncryptedCharField(_("given name"), max_length=100, validators=[plain_text])
+    family_name = EncryptedCharField(_("family name"), max_length=100, validators=[plain_text])
+    other_names = EncryptedCharField(_("other names or aliases"), max_length=200, blank=True, default="",
+                                     validators=[plain_text])
     date_of_birth = EncryptedDateField(_("date of birth"), validators=[not_in_future])
-    phone = EncryptedCharField(_("phone"), max_length=32, blank=True, null=True, validators=[valid_phone])
-    village = EncryptedCharField(_("village"), max_length=100, blank=True, default="")
-    commune = EncryptedCharField(_("commune"), max_length=100, blank=True, default="")
-    district = EncryptedCharField(_("district"), max_length=100, blank=True, default="")
-    national_id = EncryptedCharField(_("national ID"), max_length=32, blank=True, null=True)
-    mother_first_name = EncryptedCharField(_("mother's first name"), max_length=100)
-    father_first_name = EncryptedCharField(_("father's first name"), max_length=100)
+    phone = EncryptedCharField(_("phone"), max_length=32, blank=True, null=True, validators=[plain_text, valid_phone])
+    village = EncryptedCharField(_("village"), max_length=100, blank=True, default="", validators=[plain_text])
+    commune = EncryptedCharField(_("commune"), max_length=100, blank=True, default="", validators=[plain_text])
+    district = EncryptedCharField(_("district"), max_length=100, blank=True, default="", validators=[plain_text])
+    national_id = EncryptedCharField(_("national ID"), max_length=32, blank=True, null=True, validators=[plain_text])
+    mother_first_name = EncryptedCharField(_("mother's first name"), max_length=100, validators=[plain_text])
+    father_first_name = EncryptedCharField(_("father's first name"), max_length=100, validators=[plain_text])
     uic = EncryptedCharField(_("UIC"), max_length=32, editable=False)
     # In clear, for statistics and scoping
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
@@ -288,16 +290,16 @@ class Consent(VersionedModel):
     kind = models.CharField(_("kind"), max_length=16, choices=ConsentKind.choices)
     partner = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
                                 verbose_name=_("partner organisation"))
-    purpose = EncryptedTextField(_("purpose"), blank=True, default="")
+    purpose = EncryptedTextField(_("purpose"), blank=True, default="", validators=[multiline_text])
     categories = models.JSONField(_("categories of information"), default=list, blank=True)
     given_on = models.DateField(_("given on"), validators=[not_in_future])
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     method = models.CharField(_("how it was given"), max_length=16, choices=ConsentMethod.choices)
-    witness_name = EncryptedCharField(_("witness"), max_length=200, blank=True, default="")
+    witness_name = EncryptedCharField(_("witness"), max_length=200, blank=True, default="", validators=[plain_text])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True, validators=[not_in_future])
-    revoke_reason = EncryptedTextField(_("reason for revoking"), blank=True, default="")
+    revoke_reason = EncryptedTextField(_("reason for revoking"), blank=True, default="", validators=[multiline_text])
 
     encryption_subject = "client_id"
     objects = EncryptedManager()
@@ -373,7 +375,7 @@ class Screening(VersionedModel):
     hepatitis_c = models.CharField(_("hepatitis C"), max_length=16, choices=InfectionStatus.choices,
                                    default=InfectionStatus.UNKNOWN)
     mental_health_flags = models.JSONField(_("mental health"), default=list, blank=True)
-    notes = EncryptedTextField(_("notes"), blank=True, default="")
+    notes = EncryptedTextField(_("notes"), blank=True, default="", validators=[multiline_text])
     created_at = models.DateTimeField(auto_now_add=True)
 
     encryption_subject = "client_id"

@@ -9,6 +9,8 @@ ministry                    : rita (MoH reviewer), otto (auditor), sam (system a
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -25,6 +27,13 @@ def _fresh_key_caches():
     crypto.reset_keyring()
     yield
     crypto.reset_keyring()
+
+
+@pytest.fixture(autouse=True)
+def _own_audit_checkpoint_file(settings, tmp_path_factory):
+    """Audit checkpoints of one test's chain never meet another test's chain."""
+    settings.CASEMGMT_AUDIT_CHECKPOINT_FILE = str(
+        tmp_path_factory.getbasetemp() / "audit-checkpoints" / f"{uuid.uuid4().hex}.jsonl")
 
 
 @pytest.fixture

@@ -54,6 +54,7 @@ PLATFORM_CASES = [
     Case("password_change_done", url("password_change_done")),
     Case("home", url("home")),
     Case("audit_events", url("audit_events")),
+    Case("audit_verify", url("audit_verify"), ok=405),  # verifying is a POST
     Case("key_status", url("key_status")),
     Case("admin:index", url("admin:index")),
     Case("admin:casemgmt_organisation_changelist", url("admin:casemgmt_organisation_changelist")),

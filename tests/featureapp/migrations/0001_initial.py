@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('casemgmt', '0007_alter_auditevent_action'),
+        ('casemgmt', '0008_audit_rows'),
     ]
 
     operations = [
