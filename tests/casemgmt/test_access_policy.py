@@ -83,7 +83,10 @@ CASES = [
     Case("password_change", url("password_change")),
     Case("password_change_done", url("password_change_done")),
     Case("home", url("home")),
+    Case("staff_changes", url("staff_changes")),
+    Case("staff_change_decide", url("staff_change_decide", lambda o: o["membership_change"].pk), ok=405),  # POST
     Case("audit_events", url("audit_events")),
+    Case("membership_changes", url("membership_changes")),
     Case("key_status", url("key_status")),
     Case("admin:index", url("admin:index")),
     Case("admin:casemgmt_organisation_changelist", url("admin:casemgmt_organisation_changelist")),
@@ -91,6 +94,9 @@ CASES = [
     Case("admin:casemgmt_organisation_change",
          url("admin:casemgmt_organisation_change", lambda o: o["centre_a"].pk)),
     Case("admin:casemgmt_membership_changelist", url("admin:casemgmt_membership_changelist")),
+    Case("admin:casemgmt_membershipchange_changelist", url("admin:casemgmt_membershipchange_changelist")),
+    Case("admin:casemgmt_membershipchange_change",
+         url("admin:casemgmt_membershipchange_change", lambda o: o["membership_change"].pk)),
     Case("admin:auth_user_changelist", url("admin:auth_user_changelist")),
     Case("admin:auth_user_add", url("admin:auth_user_add")),
     Case("admin:auth_user_change", url("admin:auth_user_change", lambda o: o["alice"].pk)),
@@ -130,9 +136,12 @@ def test_the_matrix_covers_every_named_url_outside_the_admin():
 
 @pytest.fixture
 def objects(actors, centre_a, centre_b, prison):
-    from tests.factories import case_file
+    from casemgmt import services
+    from tests.factories import UserFactory, case_file
 
-    return {**actors, "centre_a": centre_a, "centre_b": centre_b,
+    change = services.membership_change_propose(actor=actors["sam"], user=UserFactory(username="newcomer"),
+                                                organisation=centre_a, role=Role.COUNSELLOR)
+    return {**actors, "centre_a": centre_a, "centre_b": centre_b, "membership_change": change,
             **case_file(counsellor=actors["alice"], organisation=centre_a, prison=prison,
                         requester=actors["bob"])}
 
