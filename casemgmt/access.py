@@ -59,9 +59,13 @@ POLICY: dict[str, Rule] = {
     "password_change_done": SIGNED_IN,
     # Pages
     "home": SIGNED_IN,
+    # Staff membership changes: a centre manager confirms those into their organisation; auditors see all.
+    "staff_changes": only(Role.CENTRE_MANAGER),
+    "staff_change_decide": only(Role.CENTRE_MANAGER),
     # Audit trail
     "audit_events": only(Role.AUDITOR),
     "audit_verify": only(Role.AUDITOR),
+    "membership_changes": only(Role.AUDITOR),
     # Administration: accounts, organisations, keys; never client data.
     "admin:*": only(Role.SYSTEM_ADMINISTRATOR),
     "key_status": only(Role.SYSTEM_ADMINISTRATOR),
@@ -93,13 +97,20 @@ def rule_for(view_name: str | None) -> Rule | None:
 
 
 def role_of(user) -> str | None:
-    """The user's role through their membership, or None (no membership, inactive organisation)."""
+    """The user's role through their membership, or None (no membership, inactive organisation, or a role
+    waiting to be confirmed again after a reset)."""
     if user is None or isinstance(user, AnonymousUser) or not user.is_authenticated or not user.is_active:
         return None
     membership = getattr(user, "membership", None)
-    if membership is None or not membership.organisation.active:
+    if membership is None or membership.suspended or not membership.organisation.active:
         return None
     return membership.role
+
+
+def membership_stamp(user) -> str:
+    """What a session remembers of the membership it signed in under: it ends when this changes."""
+    membership = getattr(user, "membership", None)
+    return f"{membership.pk}:{membership.generation}" if membership is not None else ""
 
 
 def organisation_of(user):

@@ -11,6 +11,10 @@ class CasemgmtConfig(AppConfig):
 
     def ready(self) -> None:
         from casemgmt import checks, signals  # noqa: F401 - registers checks and receivers
+        from casemgmt.home import register_home_panel
+        from casemgmt.staff import staff_panel
+
+        register_home_panel(staff_panel)
 
 
 class CaseAdminConfig(admin_apps.AdminConfig):

@@ -89,6 +89,8 @@ def _process_name() -> str:
 
     argv = sys.argv or [""]
     program = os.path.basename(argv[0])
+    if program == "__main__.py":  # python -m <package>
+        program = os.path.basename(os.path.dirname(argv[0]))
     if program in ("manage.py", "django-admin") and len(argv) > 1:
         return argv[1]
     return program or "python"

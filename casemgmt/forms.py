@@ -12,6 +12,11 @@ ERROR_NO_ORGANISATION = _(
     "This account is not attached to an active organisation, so it cannot sign in. "
     "Ask your system administrator."
 )
+ERROR_AWAITING_CONFIRMATION = _(
+    "This account cannot sign in yet: its role waits for a second person to confirm it (a centre manager of "
+    "your organisation, or a second system administrator). This happens for a new role, and after your "
+    "second factor or password was reset by an administrator. Ask them to confirm it."
+)
 ERROR_BAD_TOKEN = _("That code is not right, or it has expired. Enter the 6-digit code your app shows now.")
 
 
@@ -21,13 +26,18 @@ class SignInForm(AuthenticationForm):
         "invalid_login": _("The user name or password is not right. Both are case-sensitive."),
         "inactive": _("This account is deactivated."),
         "no_organisation": ERROR_NO_ORGANISATION,
+        "awaiting_confirmation": ERROR_AWAITING_CONFIRMATION,
     }
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if access.role_of(user) is None:
-            from casemgmt import audit
+            from casemgmt import audit, selectors
 
+            if selectors.awaiting_confirmation(user):
+                audit.record(action=AuditAction.SIGNIN_REFUSED, user=user, reason="role awaiting confirmation")
+                raise forms.ValidationError(self.error_messages["awaiting_confirmation"],
+                                            code="awaiting_confirmation")
             audit.record(action=AuditAction.SIGNIN_REFUSED, user=user, reason="no active membership")
             raise forms.ValidationError(self.error_messages["no_organisation"], code="no_organisation")
 

@@ -32,6 +32,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 MESSAGE_SESSION_EXPIRED = _("Your session ended after %(minutes)d minutes without activity. Please sign in again.")
+MESSAGE_MEMBERSHIP_CHANGED = _(
+    "Your session ended because your role or organisation changed, or your sign-in was reset. "
+    "Please sign in again."
+)
 MESSAGE_NO_MEMBERSHIP = _(
     "Your account is not attached to an active organisation. Ask your system administrator to check it."
 )
@@ -85,6 +89,30 @@ class IdleTimeoutMiddleware:
                 return redirect_to_login(request.get_full_path())
             if last is None or now - last >= settings.SESSION_ACTIVITY_RESOLUTION_SECONDS:
                 request.session[self.SESSION_KEY] = now
+        return self.get_response(request)
+
+
+class MembershipChangedMiddleware:
+    """Ends the session of an account whose membership changed since it signed in.
+
+    A confirmed change, a removal, a second-factor reset, a password set by an administrator or a deactivation
+    bumps the membership's ``generation``; the session keeps the value it signed in under. The membership
+    comes with the user (``MembershipBackend``): no extra query.
+    """
+
+    SESSION_KEY = "casemgmt_membership"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and request.session.get(self.SESSION_KEY) != access.membership_stamp(user):
+            audit.record(action=AuditAction.SESSION_EXPIRED, user=user, ip_address=client_ip(request),
+                         reason="membership changed")
+            logout(request)
+            messages.info(request, MESSAGE_MEMBERSHIP_CHANGED)
+            return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.roles import ROLE_ORGANISATION_KINDS, OrganisationKind, Province, Role
@@ -33,11 +34,22 @@ class Organisation(models.Model):
 
 
 class Membership(models.Model):
-    """The organisation a user acts for, and the role they act in. One per user."""
+    """The organisation a user acts for, and the role they act in. One per user.
+
+    This is the membership in effect: a change waiting for confirmation lives in ``MembershipChange``
+    until it is confirmed, and grants nothing before.
+    """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    # Set when an administrator reset the second factor or set the password of an account with a confirmed
+    # role: the account has no role until a second person confirms it again (the administrator could
+    # otherwise sign in as that person).
+    suspended = models.BooleanField(_("waiting for confirmation again"), default=False)
+    # Bumped whenever the role, the organisation or the sign-in credentials change: sessions signed in under
+    # an older value end at their next request (casemgmt.middleware.MembershipChangedMiddleware).
+    generation = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -55,6 +67,76 @@ class Membership(models.Model):
                     {"role": _("A %(role)s cannot belong to a %(kind)s.")
                      % {"role": self.get_role_display(), "kind": self.organisation.get_kind_display()}}
                 )
+
+
+class MembershipChangeKind(models.TextChoices):
+    PROPOSAL = "proposal", _("Proposed by an administrator")
+    SECOND_FACTOR_RESET = "second_factor_reset", _("To confirm again after a second-factor reset")
+    PASSWORD_SET = "password_set", _("To confirm again after a password set by an administrator")
+    REMOVAL = "removal", _("Removed")
+    BOOTSTRAP = "bootstrap", _("Set up by a management command")
+
+
+class MembershipChangeStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    # Needed no confirmation: a role without client data, a removal, a management command.
+    APPLIED = "applied", _("Took effect at once")
+
+
+class MembershipChange(models.Model):
+    """One change of a user's membership: what it was, what it becomes, who proposed and who decided.
+
+    Roles and organisation ids are not personal data: they are kept here, and shown to the organisations'
+    managers and to auditors; the audit trail names the change.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="membership_changes",
+                             verbose_name=_("account"))
+    from_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True,
+                                          related_name="+", verbose_name=_("organisation before"))
+    from_role = models.CharField(_("role before"), max_length=32, choices=Role.choices, blank=True)
+    # Indexed with the status below: the pending changes a centre's managers confirm.
+    to_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+", verbose_name=_("organisation after"), db_index=False)
+    to_role = models.CharField(_("role after"), max_length=32, choices=Role.choices, blank=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=MembershipChangeKind.choices)
+    status = models.CharField(_("status"), max_length=16, choices=MembershipChangeStatus.choices)
+    # None: the system (a management command).
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name=_("proposed by"))
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = _("membership change")
+        verbose_name_plural = _("membership changes")
+        constraints = [
+            # A new proposal cancels the one before it: a pending change always starts from what is in effect.
+            models.UniqueConstraint(fields=["user"], condition=models.Q(status="pending"),
+                                    name="membershipchange_one_pending_per_user"),
+        ]
+        indexes = [models.Index(fields=["to_organisation", "status"], name="membershipchange_to_status")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.before_label()} → {self.after_label()}"
+
+    def before_label(self) -> str:
+        return _describe(self.from_role, self.from_organisation)
+
+    def after_label(self) -> str:
+        return _describe(self.to_role, self.to_organisation)
+
+
+def _describe(role: str, organisation: Organisation | None) -> str:
+    if not role or organisation is None:
+        return str(_("no membership"))
+    return f"{Role(role).label} · {organisation}"
 
 
 class AuditAction(models.TextChoices):

@@ -40,6 +40,17 @@ TWO_FACTOR_ROLES = frozenset(
     {Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.REFERRAL_OFFICER, Role.SYSTEM_ADMINISTRATOR}
 )
 
+# Separation of duties (DESIGN.md §4): giving an account one of these roles takes effect only when a second
+# person confirms it. They are the roles that see client identities (a referral officer sees what clients
+# share with their organisation), and the administrator's own, since one administrator could otherwise make
+# a second administrator to confirm for them. The other roles see no client data and take effect at once.
+CONFIRMED_ROLES = frozenset(
+    {Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.REFERRAL_OFFICER, Role.SYSTEM_ADMINISTRATOR}
+)
+# Confirmed by a centre manager of the organisation, when it has one besides the account itself; the other
+# confirmed roles, and an organisation's first manager, by a second system administrator.
+MANAGER_CONFIRMED_ROLES = frozenset({Role.COUNSELLOR, Role.CENTRE_MANAGER})
+
 
 class Province(models.TextChoices):
     """Cambodia's 24 provinces and its capital, by ISO 3166-2:KH code."""
@@ -71,11 +82,13 @@ class Province(models.TextChoices):
     TBOUNG_KHMUM = "KH-25", _("Tboung Khmum")
 
 # Model permissions of the system administrator's group: accounts, organisations, memberships,
-# two-factor devices, lockouts. Never a client or referral model.
+# membership changes, two-factor devices (seen, never edited: a reset goes through the account's action),
+# lockouts. Never a client or referral model.
 SYSTEM_ADMINISTRATOR_PERMISSIONS = [
     ("auth", "user", ["add", "change", "view"]),
     ("casemgmt", "organisation", ["add", "change", "view"]),
     ("casemgmt", "membership", ["add", "change", "delete", "view"]),
-    ("otp_totp", "totpdevice", ["view", "delete"]),
+    ("casemgmt", "membershipchange", ["view"]),
+    ("otp_totp", "totpdevice", ["view"]),
     ("axes", "accessattempt", ["view", "delete"]),
 ]

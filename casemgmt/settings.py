@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "casemgmt.middleware.IdleTimeoutMiddleware",
+    "casemgmt.middleware.MembershipChangedMiddleware",
     "casemgmt.middleware.AuditContextMiddleware",
     "casemgmt.middleware.AccessPolicyMiddleware",
     "casemgmt.middleware.RecordDamagedMiddleware",

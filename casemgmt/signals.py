@@ -5,9 +5,9 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db.models.signals import post_migrate
 from django.dispatch import Signal, receiver
 
-from casemgmt import audit
-from casemgmt.middleware import client_ip
-from casemgmt.models import AuditAction
+from casemgmt import access, audit
+from casemgmt.middleware import MembershipChangedMiddleware, client_ip
+from casemgmt.models import AuditAction, Membership
 
 # Sent inside the erasure's transaction, with ``subject_id``: feature apps mark their records erased.
 subject_erased = Signal()
@@ -19,7 +19,12 @@ def _ip(request):
 
 @receiver(user_logged_in)
 def signed_in(sender, request, user, **kwargs):
+    # Read afresh: the object that signs in may hold an older copy of its membership. The session remembers
+    # the one it signed in under, and ends when that changes.
+    user.membership = Membership.objects.filter(user=user).select_related("organisation").first()
     audit.record(action=AuditAction.SIGNIN, user=user, ip_address=_ip(request))
+    if request is not None and hasattr(request, "session"):
+        request.session[MembershipChangedMiddleware.SESSION_KEY] = access.membership_stamp(user)
 
 
 @receiver(user_logged_out)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.i18n import set_language
 
-from casemgmt import features, views
+from casemgmt import features, staff, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,8 +13,11 @@ urlpatterns = [
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("account/password/done/", views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("language/", set_language, name="set_language"),
+    path("organisation/staff/", staff.staff_changes, name="staff_changes"),
+    path("organisation/staff/<int:change_id>/decide/", staff.staff_change_decide, name="staff_change_decide"),
     path("audit/", views.audit_events, name="audit_events"),
     path("audit/verify/", views.audit_verify, name="audit_verify"),
+    path("audit/memberships/", staff.membership_changes, name="membership_changes"),
     path("administration/keys/", views.key_status, name="key_status"),
     path("administration/", admin.site.urls),
     # Feature apps mount themselves (casemgmt.features.register_urls, from their AppConfig.ready).

@@ -29,7 +29,7 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casemgmt', '0005_datakey_kek_index'),
+        ('casemgmt', '0006_membership_changes'),
     ]
 
     operations = [

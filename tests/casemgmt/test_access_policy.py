@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from casemgmt import access
+from casemgmt.roles import Role
 from tests.access_matrix import ROLE_OF_ACTOR, Case, app_case_modules, url
 from tests.conftest import sign_in
 
@@ -53,8 +54,11 @@ PLATFORM_CASES = [
     Case("password_change", url("password_change")),
     Case("password_change_done", url("password_change_done")),
     Case("home", url("home")),
+    Case("staff_changes", url("staff_changes")),
+    Case("staff_change_decide", url("staff_change_decide", lambda o: o["membership_change"].pk), ok=405),  # POST
     Case("audit_events", url("audit_events")),
     Case("audit_verify", url("audit_verify"), ok=405),  # verifying is a POST
+    Case("membership_changes", url("membership_changes")),
     Case("key_status", url("key_status")),
     Case("admin:index", url("admin:index")),
     Case("admin:casemgmt_organisation_changelist", url("admin:casemgmt_organisation_changelist")),
@@ -62,6 +66,9 @@ PLATFORM_CASES = [
     Case("admin:casemgmt_organisation_change",
          url("admin:casemgmt_organisation_change", lambda o: o["centre_a"].pk)),
     Case("admin:casemgmt_membership_changelist", url("admin:casemgmt_membership_changelist")),
+    Case("admin:casemgmt_membershipchange_changelist", url("admin:casemgmt_membershipchange_changelist")),
+    Case("admin:casemgmt_membershipchange_change",
+         url("admin:casemgmt_membershipchange_change", lambda o: o["membership_change"].pk)),
     Case("admin:auth_user_changelist", url("admin:auth_user_changelist")),
     Case("admin:auth_user_add", url("admin:auth_user_add")),
     Case("admin:auth_user_change", url("admin:auth_user_change", lambda o: o["alice"].pk)),
@@ -95,8 +102,13 @@ def test_a_url_name_cannot_get_a_second_policy_row():
 
 @pytest.fixture
 def objects(actors, centre_a, centre_b, prison, partner, ministry):
+    from casemgmt import services
+    from tests.factories import UserFactory
+
+    change = services.membership_change_propose(actor=actors["sam"], user=UserFactory(username="newcomer"),
+                                                organisation=centre_a, role=Role.COUNSELLOR)
     base = {**actors, "centre_a": centre_a, "centre_b": centre_b, "prison": prison, "partner": partner,
-            "ministry": ministry}
+            "ministry": ministry, "membership_change": change}
     for module in APP_CASE_MODULES:
         base.update(module.objects(base))
     return base

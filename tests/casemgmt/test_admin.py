@@ -51,7 +51,9 @@ def test_admin_creates_an_organisation_with_its_staff_group_and_audits_it(client
     assert AuditEvent.objects.filter(action="create", object_id=str(organisation.pk), actor_username="sam").exists()
 
 
-def test_admin_attaches_a_user_with_a_role_and_the_groups_follow(client, sam, centre_a, centre_b):
+def test_admin_proposes_a_membership_and_the_groups_follow_once_a_manager_confirms(
+        client, sam, mona, nina, centre_a, centre_b):
+    from casemgmt.models import MembershipChange
     from tests.factories import UserFactory
 
     user = UserFactory(username="newcomer")
@@ -59,11 +61,23 @@ def test_admin_attaches_a_user_with_a_role_and_the_groups_follow(client, sam, ce
     response = client.post(reverse("admin:casemgmt_membership_add"),
                            {"user": user.pk, "organisation": centre_a.pk, "role": Role.COUNSELLOR})
     assert response.status_code == 302
+    # A role with client data waits for a centre manager of the centre: until then, nothing.
+    change = MembershipChange.objects.get(user=user, status="pending")
+    assert not user.groups.exists()
+    assert not Membership.objects.filter(user=user).exists()
+    manager = client.__class__()
+    sign_in(manager, mona)
+    assert manager.post(reverse("staff_change_decide", args=[change.pk]), {"decision": "confirm"}).status_code == 302
     assert set(user.groups.values_list("name", flat=True)) == {Role.COUNSELLOR, centre_a.staff_group.name}
+
     membership = Membership.objects.get(user=user)
     response = client.post(reverse("admin:casemgmt_membership_change", args=[membership.pk]),
-                           {"user": user.pk, "organisation": centre_b.pk, "role": Role.CENTRE_MANAGER})
+                           {"organisation": centre_b.pk, "role": Role.CENTRE_MANAGER})
     assert response.status_code == 302
+    assert set(user.groups.values_list("name", flat=True)) == {Role.COUNSELLOR, centre_a.staff_group.name}
+    change = MembershipChange.objects.get(user=user, status="pending")
+    sign_in(manager, nina)
+    assert manager.post(reverse("staff_change_decide", args=[change.pk]), {"decision": "confirm"}).status_code == 302
     assert set(user.groups.values_list("name", flat=True)) == {Role.CENTRE_MANAGER, centre_b.staff_group.name}
 
 

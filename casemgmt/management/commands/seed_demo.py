@@ -75,7 +75,8 @@ class Command(AuditedCommand):
         user.is_active = True
         user.save()
         membership = getattr(user, "membership", None)
-        if membership is None or membership.organisation_id != organisation.pk or membership.role != role:
+        if (membership is None or membership.organisation_id != organisation.pk or membership.role != role
+                or membership.suspended):
             services.membership_set(user=user, organisation=organisation, role=role)
         saved["role"] = role
         saved["organisation"] = organisation.name
