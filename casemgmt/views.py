@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 
 import segno
 from django.conf import settings
@@ -96,15 +97,22 @@ def otp_setup(request):
             return redirect(_next_url(request))
         audit.record(action=AuditAction.OTP_FAILED, object_type="auth.user", object_id=request.user.pk)
         form.add_error("token", ERROR_BAD_TOKEN)
-    qr = segno.make(device.config_url, error="m")
     context = {
         "form": form,
         "next": _next_url(request),
-        "qr_data_uri": "data:image/svg+xml;base64,"
-        + base64.b64encode(qr.svg_inline(scale=4, dark="#000", light="#fff").encode()).decode(),
+        "qr_data_uri": qr_data_uri(device.config_url),
         "secret": base64.b32encode(device.bin_key).decode().rstrip("="),
     }
     return render(request, "registration/otp_setup.html", context)
+
+
+def qr_data_uri(text: str) -> str:
+    """A QR code as an SVG image in a data URI: a standalone document, so it carries its namespace
+    (segno's inline SVG omits it, and a browser then draws nothing)."""
+    svg = io.BytesIO()
+    segno.make(text, error="m").save(svg, kind="svg", scale=4, dark="#000", light="#fff", xmldecl=False,
+                                     svgclass=None, lineclass=None)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.getvalue()).decode()
 
 
 @require_GET
