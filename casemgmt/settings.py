@@ -214,6 +214,8 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Phnom_Penh")
+# ISO dates everywhere, the administration site too (Django's locale formats would say "Nov. 22, 2026").
+FORMAT_MODULE_PATH = ["casemgmt.formats"]
 USE_I18N = True
 USE_TZ = True
 
