@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
@@ -113,6 +114,11 @@ def qr_data_uri(text: str) -> str:
     segno.make(text, error="m").save(svg, kind="svg", scale=4, dark="#000", light="#fff", xmldecl=False,
                                      svgclass=None, lineclass=None)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.getvalue()).decode()
+
+
+@require_GET
+def favicon(request):
+    return redirect(static("favicon.ico"), permanent=True)
 
 
 @require_GET
