@@ -166,6 +166,19 @@ def transfers_for(*, organisation: Organisation) -> QuerySet[Transfer]:
     ).select_related("from_organisation", "to_organisation").order_by("-requested_at")
 
 
+def visible_uics(*, user, client_ids) -> dict[uuid.UUID, str]:
+    """The UICs of those of ``client_ids`` whose page ``user`` may open; the others are never opened.
+
+    For the transfers list: the holding centre's staff see which of their clients a request is about;
+    the requesting centre learns nothing from its own request until the record is theirs.
+    """
+    client_ids = set(client_ids)
+    if not client_ids:
+        return {}
+    clients = clients_visible_to(user).filter(pk__in=client_ids).only("id", "uic").with_data_keys()
+    return {client.pk: client.uic for client in clients}
+
+
 def pending_transfer_requests(*, organisation: Organisation) -> QuerySet[Transfer]:
     return Transfer.objects.filter(from_organisation=organisation, status=TransferStatus.REQUESTED)
 
