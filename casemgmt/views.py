@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casemgmt import audit, crypto, selectors
+from casemgmt import audit, audit_texts, crypto, selectors
 from casemgmt import home as home_panels
 from casemgmt.forms import ERROR_BAD_TOKEN, ROLE_HOME_TEMPLATES, AuditFilterForm, SignInForm, TokenForm
 from casemgmt.models import AuditAction
@@ -137,9 +137,11 @@ def audit_events(request):
     )
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    names = selectors.organisation_names(event.organisation_id for event in page.object_list)
+    names = selectors.organisation_names([*(event.organisation_id for event in page.object_list),
+                                          *audit_texts.organisation_ids_in(page.object_list)])
     for event in page.object_list:
         event.organisation_name = names.get(event.organisation_id, "")
+    audit_texts.describe_all(page.object_list, organisation_names=names)
     audit.record(action=AuditAction.VIEW, object_type="audit_trail", fields=sorted(k for k, v in filters.items() if v))
     query = request.GET.copy()
     query.pop("page", None)

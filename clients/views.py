@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from casemgmt import audit
+from casemgmt import audit, audit_texts
+from casemgmt import selectors as platform_selectors
 from casemgmt.models import AuditAction
 from clients import assist, forms, selectors, services
 from clients.models import Consent, CustodyEpisode, RiskLevel, Screening
@@ -145,10 +146,18 @@ def detail(request, client_id):
         "treatment_consent": selectors.has_active_treatment_consent(client, today, consents=consents),
         "screenings": _with_changes(screenings),
         "custody": client.custody_episodes.select_related("facility"),
-        "timeline": selectors.timeline(client=client),
+        "timeline": _described(selectors.timeline(client=client)),
         "pending_transfers": client.transfers.filter(status="requested").select_related("to_organisation"),
         "is_manager": request.role == "centre_manager",
     })
+
+
+def _described(events) -> list:
+    """Timeline events with their sentences (casemgmt/audit_texts.py), in the active language."""
+    events = list(events)
+    ids = audit_texts.organisation_ids_in(events)
+    audit_texts.describe_all(events, organisation_names=platform_selectors.organisation_names(ids) if ids else {})
+    return events
 
 
 def _with_changes(screenings: list[Screening]):
