@@ -81,8 +81,10 @@ def test_the_audit_trail_rows_name_things_and_organisations(client, walk, otto, 
     transfer = audit_row(html, "Client transferred from")
     # #, when, user, role, organisation, action, object, client, fields, reason, address
     assert transfer[5:7] == ["Client transferred from Centre A (test) to Centre B (test)",
-                             f"client record {case.pk}"]
+                             f"client record {str(case.pk)[:8]}…"]
     assert transfer[8:10] == ["counsellor, organisation", "from Centre A (test) to Centre B (test)"]
+    # Ids are cut to fit the screen; each links the trail of that id, and shows it whole as a tooltip.
+    assert f'<a href="?object={case.pk}" title="{case.pk}"><code>{str(case.pk)[:8]}…</code></a>' in html
     revoke = audit_row(html, "Consent revoked")
     assert revoke[8:10] == ["reason for revoking, revoked on", ""]
     table = html.split("<tbody>")[1].split("</tbody>")[0]

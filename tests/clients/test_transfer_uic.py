@@ -14,7 +14,7 @@ from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
-NOT_YET = "Shown once the transfer completes"
+NOT_YET = "Shown once completed"
 
 
 @pytest.fixture
