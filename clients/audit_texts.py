@@ -80,7 +80,7 @@ def register() -> None:
     register_audit_text("clients.screening", model="clients.Screening", texts={
         AuditAction.CREATE: SCREENING_ADDED,
         AuditAction.VIEW: SCREENING_OPENED,
-    })
+    }, field_labels={"answers": _("answers to the questionnaire")})
     register_audit_text("clients.consent", model="clients.Consent", texts={
         AuditAction.CONSENT_CHANGE: lambda event, names: CONSENT_REVOKED if event.reason == "revoked"
         else CONSENT_RECORDED,
