@@ -15,6 +15,12 @@ ORG = uuid.UUID("7d4c1d2e-0000-4000-8000-0000000000aa")
 OTHER = uuid.UUID("7d4c1d2e-0000-4000-8000-0000000000bb")
 
 
+@pytest.fixture(autouse=True)
+def _in_english():
+    with translation.override("en"):  # a test client's request before this one may have left Khmer active
+        yield
+
+
 def described(**fields) -> AuditEvent:
     event = AuditEvent(**{"object_type": "", "fields": [], "reason": "", **fields})
     audit_texts.describe_all([event], organisation_names={ORG: "Centre A (test)"})
