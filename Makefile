@@ -28,13 +28,21 @@ system-packages:
 	    $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi; \
 	fi
 
+# Marks this checkout as one for development, so that `.venv/bin/python manage.py ...` typed by hand
+# (verify_audit, seed_demo, ...) runs as under make. Never deploy from a checkout that has it.
+var/DEVELOPMENT:
+	@mkdir -p var
+	@printf '%s\n' "This checkout is for development: manage.py runs here with development settings" \
+	  "(generated secret key and keys in var/, no HTTPS) unless SECRET_KEY, SECRET_KEY_FILE or ALLOWED_HOSTS" \
+	  "is set, or CASEMGMT_DEVELOPMENT=0. Written by make; delete it before serving this checkout in production." > $@
+
 keys: $(VENV)/.installed
 	@$(PY) manage.py generate_keys --output var/dev-keys.json --if-missing
 
 messages: $(VENV)/.installed
 	@$(PY) manage.py compilemessages --ignore=.venv -v 0
 
-setup: system-packages $(VENV)/.installed keys messages
+setup: system-packages $(VENV)/.installed var/DEVELOPMENT keys messages
 
 run: setup
 	$(PY) manage.py migrate --noinput -v 0

@@ -52,6 +52,7 @@ POLICY: dict[str, Rule] = {
     # Signing in and out
     "signin": PUBLIC,
     "set_language": PUBLIC,
+    "favicon": PUBLIC,  # browsers ask for /favicon.ico on pages without an icon link (the administration's)
     "signout": SIGNING_IN,
     "otp_setup": SIGNING_IN,
     "otp_verify": SIGNING_IN,

@@ -1,13 +1,16 @@
 """Settings, read from the environment (see README.md, "Configuration").
 
 Production is the default: nothing is insecure unless ``CASEMGMT_DEVELOPMENT``
-is set, which `make run` and `make test` do. In development a random
-``SECRET_KEY`` and key file are generated into the git-ignored ``var/``.
+is set, which `make run` and `make test` do, or the checkout is marked as one
+for development (`make` writes ``var/DEVELOPMENT``) and no production variable
+says otherwise. In development a random ``SECRET_KEY`` and key file are
+generated into the git-ignored ``var/``.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import secrets
 from pathlib import Path
 
@@ -20,7 +23,18 @@ from casemgmt.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CASEMGMT_VAR_DIR", str(BASE_DIR / "var")))
 
-DEVELOPMENT = env_bool("CASEMGMT_DEVELOPMENT", False)
+# Written by `make` into a development checkout, so that manage.py run by hand there (verify_audit,
+# seed_demo, ...) works as under make. It counts only where nothing says this is a production: an
+# explicit CASEMGMT_DEVELOPMENT (true or false) wins, and a production SECRET_KEY or host name turns it off.
+DEVELOPMENT_MARKER = VAR_DIR / "DEVELOPMENT"
+PRODUCTION_VARIABLES = ("SECRET_KEY", "SECRET_KEY_FILE", "ALLOWED_HOSTS")
+
+
+def _marked_for_development() -> bool:
+    return DEVELOPMENT_MARKER.is_file() and not any(os.environ.get(name) for name in PRODUCTION_VARIABLES)
+
+
+DEVELOPMENT = env_bool("CASEMGMT_DEVELOPMENT", _marked_for_development())
 DEBUG = env_bool("DEBUG", False)
 
 
@@ -36,7 +50,10 @@ def _development_secret_key() -> str:
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEVELOPMENT:
-        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set outside development.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set outside development. In a development checkout, "
+            "run `make run` or `make test` once (they mark var/ as development), or set CASEMGMT_DEVELOPMENT=1."
+        )
     SECRET_KEY = _development_secret_key()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEVELOPMENT else [])
@@ -198,6 +215,8 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Phnom_Penh")
+# ISO dates everywhere, the administration site too (Django's locale formats would say "Nov. 22, 2026").
+FORMAT_MODULE_PATH = ["casemgmt.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -6,6 +6,7 @@ from casemgmt import features, staff, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("signin/", views.SignInView.as_view(), name="signin"),
     path("signout/", views.SignOutView.as_view(), name="signout"),
     path("account/two-factor/", views.otp_verify, name="otp_verify"),

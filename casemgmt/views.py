@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 
 import segno
 from django.conf import settings
@@ -12,13 +13,14 @@ from django.core.paginator import Paginator
 from django.http import HttpResponseServerError
 from django.shortcuts import redirect, render
 from django.template import loader
+from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from casemgmt import audit, audit_verification, crypto, selectors, services
+from casemgmt import audit, audit_texts, audit_verification, crypto, selectors, services
 from casemgmt import home as home_panels
 from casemgmt.forms import ERROR_BAD_TOKEN, ROLE_HOME_TEMPLATES, AuditFilterForm, SignInForm, TokenForm
 from casemgmt.models import AuditAction
@@ -93,15 +95,27 @@ def otp_setup(request):
             return redirect(_next_url(request))
         audit.record(action=AuditAction.OTP_FAILED, object_type="auth.user", object_id=request.user.pk)
         form.add_error("token", ERROR_BAD_TOKEN)
-    qr = segno.make(device.config_url, error="m")
     context = {
         "form": form,
         "next": _next_url(request),
-        "qr_data_uri": "data:image/svg+xml;base64,"
-        + base64.b64encode(qr.svg_inline(scale=4, dark="#000", light="#fff").encode()).decode(),
+        "qr_data_uri": qr_data_uri(device.config_url),
         "secret": base64.b32encode(device.bin_key).decode().rstrip("="),
     }
     return render(request, "registration/otp_setup.html", context)
+
+
+def qr_data_uri(text: str) -> str:
+    """A QR code as an SVG image in a data URI: a standalone document, so it carries its namespace
+    (segno's inline SVG omits it, and a browser then draws nothing)."""
+    svg = io.BytesIO()
+    segno.make(text, error="m").save(svg, kind="svg", scale=4, dark="#000", light="#fff", xmldecl=False,
+                                     svgclass=None, lineclass=None)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.getvalue()).decode()
+
+
+@require_GET
+def favicon(request):
+    return redirect(static("favicon.ico"), permanent=True)
 
 
 @require_GET
@@ -120,9 +134,11 @@ def audit_events(request):
     )
     page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
-    names = selectors.organisation_names(event.organisation_id for event in page.object_list)
+    names = selectors.organisation_names([*(event.organisation_id for event in page.object_list),
+                                          *audit_texts.organisation_ids_in(page.object_list)])
     for event in page.object_list:
         event.organisation_name = names.get(event.organisation_id, "")
+    audit_texts.describe_all(page.object_list, organisation_names=names)
     audit.record(action=AuditAction.VIEW, object_type="audit_trail", fields=sorted(k for k, v in filters.items() if v))
     query = request.GET.copy()
     query.pop("page", None)

@@ -26,6 +26,10 @@ class ClientsConfig(AppConfig):
         )
         register_home_panel(care_staff_panel)
 
+        from clients import audit_texts
+
+        audit_texts.register()
+
         from casemgmt.signals import subject_erased
         from clients.services import mark_erased
 

@@ -109,11 +109,22 @@ def client_case_file(*, user, client: Client) -> CaseFile:
         treatment_consent=has_active_treatment_consent(client, today, consents=consents),
         screenings=screening_changes(screenings),
         custody=list(client.custody_episodes.select_related("facility")),
-        timeline=list(timeline(client=client)),
+        timeline=described_timeline(client=client),
         pending_transfers=list(client.transfers.filter(status=TransferStatus.REQUESTED)
                                .select_related("to_organisation")),
         sections=case_file_sections(user=user, client=client),
     )
+
+
+def described_timeline(*, client: Client) -> list:
+    """The timeline's events with their sentences (casemgmt/audit_texts.py), in the active language."""
+    from casemgmt import audit_texts
+    from casemgmt import selectors as platform_selectors
+
+    events = list(timeline(client=client))
+    ids = audit_texts.organisation_ids_in(events)
+    audit_texts.describe_all(events, organisation_names=platform_selectors.organisation_names(ids) if ids else {})
+    return events
 
 
 def screening_changes(screenings: list[Screening]) -> list:
@@ -246,6 +257,19 @@ def transfers_for(*, organisation: Organisation) -> QuerySet[Transfer]:
         Transfer.objects.filter(from_organisation=organisation)
         | Transfer.objects.filter(to_organisation=organisation)
     ).select_related("from_organisation", "to_organisation").order_by("-requested_at")
+
+
+def visible_uics(*, user, client_ids) -> dict[uuid.UUID, str]:
+    """The UICs of those of ``client_ids`` whose page ``user`` may open; the others are never opened.
+
+    For the transfers list: the holding centre's staff see which of their clients a request is about;
+    the requesting centre learns nothing from its own request until the record is theirs.
+    """
+    client_ids = set(client_ids)
+    if not client_ids:
+        return {}
+    clients = clients_visible_to(user).filter(pk__in=client_ids).only("id", "uic").with_data_keys()
+    return {client.pk: client.uic for client in clients}
 
 
 def pending_transfer_requests(*, organisation: Organisation) -> QuerySet[Transfer]:

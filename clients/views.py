@@ -276,10 +276,12 @@ def transfer(request, client_id):
 
 @require_GET
 def transfers(request):
-    return render(request, "clients/transfers.html", {
-        "transfers": selectors.transfers_for(organisation=request.organisation),
-        "organisation": request.organisation,
-    })
+    rows = list(selectors.transfers_for(organisation=request.organisation))
+    uics = selectors.visible_uics(user=request.user, client_ids=[row.client_id for row in rows])
+    for row in rows:
+        row.client_uic = uics.get(row.client_id)
+    audit.record(action=AuditAction.VIEW, object_type="clients.transfers", fields=["uic"] if uics else [])
+    return render(request, "clients/transfers.html", {"transfers": rows, "organisation": request.organisation})
 
 
 @require_POST

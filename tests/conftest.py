@@ -23,6 +23,17 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request in Khmer leaves Khmer active in the thread; every test starts, and the next one starts, in English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_key_caches():
     crypto.reset_keyring()
     yield

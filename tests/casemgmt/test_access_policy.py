@@ -47,6 +47,7 @@ def test_a_view_name_outside_the_policy_is_denied():
 PLATFORM_CASES = [
     Case("signin", url("signin"), ok=302),  # signed-in users are sent on to their home page
     Case("set_language", url("set_language"), ok=302, anonymous_ok=302),  # GET only redirects; switching is a POST
+    Case("favicon", url("favicon"), ok=301, anonymous_ok=301),  # to the static icon
     Case("signout", url("signout"), ok=405),  # signing out is a POST
     Case("otp_verify", url("otp_verify"), ok=302),  # already verified: sent on
     # Already enrolled: sent to verification. Reviewer and auditor have no device: they may enrol.

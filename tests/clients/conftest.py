@@ -7,8 +7,6 @@ prison_b : a second prison health unit, for "only episodes at their facility"
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.utils import translation
 
 from casemgmt.roles import OrganisationKind, Province, Role
 from tests.factories import member, organisation
@@ -22,10 +20,3 @@ def carol(centre_a):
 @pytest.fixture
 def prison_b(db):
     return organisation("Prison unit B (test)", OrganisationKind.PRISON_HEALTH_UNIT, Province.SIEM_REAP)
-
-
-@pytest.fixture(autouse=True)
-def _english_after_each_test():
-    """A request in Khmer leaves Khmer active in the thread; the next test starts in English again."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)

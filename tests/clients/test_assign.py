@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils.html import escape
 
 from casemgmt import services as platform_services
 from casemgmt.models import AuditEvent
@@ -48,7 +49,7 @@ def test_the_manager_assigns_a_counsellor_of_the_centre(client, alice, carol, mo
     response = assign(client, mona, case, carol)
 
     assert response.status_code == 302 and response.url == detail_url(case)
-    assert "counsellor carol" in client.get(detail_url(case)).content.decode()
+    assert f"Counsellor: {escape(carol.get_full_name())} (carol)" in client.get(detail_url(case)).content.decode()
     assert sees(client, carol, case)
     assert not sees(client, alice, case)
     assert sees(client, mona, case)

@@ -23,16 +23,29 @@ ORGANISATIONS = [
     ("Demo Ministry of Health", OrganisationKind.MINISTRY, Province.PHNOM_PENH),
 ]
 
+# Every treatment centre and prison unit has a manager: someone must assign its clients and decide
+# the transfer requests addressed to it.
 ACCOUNTS = [
     ("counsellor", Role.COUNSELLOR, "Demo Treatment Centre Phnom Penh"),
     ("manager", Role.CENTRE_MANAGER, "Demo Treatment Centre Phnom Penh"),
     ("counsellor.battambang", Role.COUNSELLOR, "Demo Treatment Centre Battambang"),
+    ("manager.battambang", Role.CENTRE_MANAGER, "Demo Treatment Centre Battambang"),
     ("prison.counsellor", Role.COUNSELLOR, "Demo Prison Health Unit Kandal"),
+    ("prison.manager", Role.CENTRE_MANAGER, "Demo Prison Health Unit Kandal"),
     ("partner", Role.REFERRAL_OFFICER, "Demo NGO Partner Health Access"),
     ("reviewer", Role.MOH_REVIEWER, "Demo Ministry of Health"),
     ("auditor", Role.AUDITOR, "Demo Ministry of Health"),
     ("admin", Role.SYSTEM_ADMINISTRATOR, "Demo Ministry of Health"),
 ]
+
+# A person's name for each account (synthetic), family name "Demo": never the role, which the
+# administration's account list shows in a column of its own.
+GIVEN_NAMES = {
+    "counsellor": "Sophea", "manager": "Dara", "counsellor.battambang": "Vanna", "manager.battambang": "Rithy",
+    "prison.counsellor": "Chanthou", "prison.manager": "Sokha", "partner": "Bopha", "reviewer": "Veasna",
+    "auditor": "Kosal", "admin": "Sambath",
+}
+DEMO_FAMILY_NAME = "Demo"
 
 
 def credentials_path():
@@ -68,9 +81,8 @@ class Command(AuditedCommand):
 
     def _account(self, username, role, organisation, saved):
         saved = saved or {"password": secrets.token_urlsafe(9)}
-        user, _created = get_user_model().objects.get_or_create(
-            username=username, defaults={"first_name": "Demo", "last_name": role}
-        )
+        user, _created = get_user_model().objects.get_or_create(username=username)
+        user.first_name, user.last_name = GIVEN_NAMES[username], DEMO_FAMILY_NAME
         user.set_password(saved["password"])
         user.is_active = True
         user.save()

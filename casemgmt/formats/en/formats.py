@@ -1,0 +1,1 @@
+from casemgmt.formats.iso import *  # noqa: F403
