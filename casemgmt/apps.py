@@ -10,7 +10,8 @@ class CasemgmtConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from casemgmt import checks, signals  # noqa: F401 - registers checks and receivers
+        from casemgmt import signals  # noqa: F401 - registers receivers
+        from casemgmt.encryption import checks  # noqa: F401 - registers the key checks
         from casemgmt.home import register_home_panel
         from casemgmt.staff import staff_panel
 

@@ -127,14 +127,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # dumpdata and friends: encrypted fields written as ciphertext even when their value is a date or a
-# number (Django's own serialisers would write those as the opened value). See casemgmt/serialization.
+# number (Django's own serialisers would write those as the opened value). See casemgmt/encryption/serialization.
 SERIALIZATION_MODULES = {
-    "json": "casemgmt.serialization.json_format",
-    "jsonl": "casemgmt.serialization.jsonl_format",
-    "python": "casemgmt.serialization.python_format",
+    "json": "casemgmt.encryption.serialization.json_format",
+    "jsonl": "casemgmt.encryption.serialization.jsonl_format",
+    "python": "casemgmt.encryption.serialization.python_format",
 }
 if importlib.util.find_spec("yaml") is not None:  # Django offers yaml only when PyYAML is installed
-    SERIALIZATION_MODULES["yaml"] = "casemgmt.serialization.yaml_format"
+    SERIALIZATION_MODULES["yaml"] = "casemgmt.encryption.serialization.yaml_format"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

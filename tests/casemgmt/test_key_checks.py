@@ -12,7 +12,8 @@ import pytest
 from django.core.checks import Error, run_checks
 from django.core.management import CommandError, call_command
 
-from casemgmt import checks, crypto
+from casemgmt import crypto
+from casemgmt.encryption import checks
 from casemgmt.models import DataKey
 from tests.cryptotest.models import Person
 

@@ -2,7 +2,7 @@
 
 from django.core.serializers import python as django_python
 
-from casemgmt.serialization import EncryptedValuesMixin
+from casemgmt.encryption.serialization import EncryptedValuesMixin
 
 
 class Serializer(EncryptedValuesMixin, django_python.Serializer):

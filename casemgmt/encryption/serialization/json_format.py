@@ -2,7 +2,7 @@
 
 from django.core.serializers import json as django_json
 
-from casemgmt.serialization import EncryptedValuesMixin
+from casemgmt.encryption.serialization import EncryptedValuesMixin
 
 
 class Serializer(EncryptedValuesMixin, django_json.Serializer):

@@ -2,7 +2,7 @@
 
 from django.core.serializers import jsonl as django_jsonl
 
-from casemgmt.serialization import EncryptedValuesMixin
+from casemgmt.encryption.serialization import EncryptedValuesMixin
 
 
 class Serializer(EncryptedValuesMixin, django_jsonl.Serializer):

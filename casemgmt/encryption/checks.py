@@ -2,7 +2,7 @@
 
 from django.core import checks
 
-from casemgmt import crypto
+from casemgmt.encryption import crypto
 
 
 @checks.register("casemgmt")

@@ -2,7 +2,7 @@
 
 from django.core.serializers import pyyaml as django_pyyaml
 
-from casemgmt.serialization import EncryptedValuesMixin
+from casemgmt.encryption.serialization import EncryptedValuesMixin
 
 
 class Serializer(EncryptedValuesMixin, django_pyyaml.Serializer):

@@ -10,7 +10,7 @@ They are registered over Django's in ``settings.SERIALIZATION_MODULES``.
 
 from __future__ import annotations
 
-from casemgmt.fields import EncryptedField
+from casemgmt.encryption.fields import EncryptedField
 
 
 class EncryptedValuesMixin:
