@@ -103,10 +103,10 @@ class OrganisationAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            services.organisation_update(organisation=obj, changed=list(form.changed_data))
+            services.organisation_update(organisation=obj, changed=list(form.changed_data), actor=request.user)
         else:
             created = services.organisation_create(
-                name=obj.name, kind=obj.kind, province=obj.province, active=obj.active
+                name=obj.name, kind=obj.kind, province=obj.province, active=obj.active, actor=request.user
             )
             obj.pk = created.pk
             obj.staff_group = created.staff_group
@@ -119,7 +119,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     def deactivate(self, request, queryset):
         for organisation in queryset:
             organisation.active = False
-            services.organisation_update(organisation=organisation, changed=["active"])
+            services.organisation_update(organisation=organisation, changed=["active"], actor=request.user)
         messages.success(request, _("The organisations were deactivated; their staff can no longer sign in."))
 
 

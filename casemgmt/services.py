@@ -38,7 +38,8 @@ def _staff_group_name(organisation_id: uuid.UUID) -> str:
 
 
 @transaction.atomic
-def organisation_create(*, name: str, kind: str, province: str, active: bool = True) -> Organisation:
+def organisation_create(*, name: str, kind: str, province: str, active: bool = True, actor=None) -> Organisation:
+    """A new organisation with its staff group. ``actor``: the administrator (None: the system, in a command)."""
     locks.hold(locks.ORGANISATION_NAME, name)
     organisation_id = uuid.uuid4()
     group = Group.objects.create(name=_staff_group_name(organisation_id))
@@ -46,17 +47,18 @@ def organisation_create(*, name: str, kind: str, province: str, active: bool = T
                                 staff_group=group)
     organisation.full_clean()
     organisation.save(force_insert=True)
-    audit.record(action=AuditAction.CREATE, object_type="casemgmt.organisation", object_id=organisation.pk)
+    audit.record(actor=actor, action=AuditAction.CREATE, object_type="casemgmt.organisation",
+                 object_id=organisation.pk)
     return organisation
 
 
 @transaction.atomic
-def organisation_update(*, organisation: Organisation, changed: list[str]) -> Organisation:
+def organisation_update(*, organisation: Organisation, changed: list[str], actor=None) -> Organisation:
     locks.hold(locks.ORGANISATION_NAME, organisation.name)
     organisation.full_clean()
     organisation.save()
-    audit.record(action=AuditAction.CHANGE, object_type="casemgmt.organisation", object_id=organisation.pk,
-                 fields=changed)
+    audit.record(actor=actor, action=AuditAction.CHANGE, object_type="casemgmt.organisation",
+                 object_id=organisation.pk, fields=changed)
     return organisation
 
 
@@ -195,7 +197,8 @@ def user_deactivate(*, actor, user) -> None:
         _lock_account(user.pk)
         user.is_active = False
         user.save(update_fields=["is_active"])
-        audit.record(action=AuditAction.CHANGE, object_type="auth.user", object_id=user.pk, fields=["is_active"])
+        audit.record(actor=actor, action=AuditAction.CHANGE, object_type="auth.user", object_id=user.pk,
+                     fields=["is_active"])
         _end_sessions(user)
 
 
@@ -224,7 +227,7 @@ def user_reset_second_factor(*, actor, user) -> int:
     with transaction.atomic():
         _lock_account(user.pk)
         count, _ = TOTPDevice.objects.filter(user=user).delete()
-        audit.record(action=AuditAction.OTP_RESET, object_type="auth.user", object_id=user.pk)
+        audit.record(actor=actor, action=AuditAction.OTP_RESET, object_type="auth.user", object_id=user.pk)
         _credentials_reset(actor=actor, user=user, kind=MembershipChangeKind.SECOND_FACTOR_RESET)
     return count
 
@@ -234,7 +237,7 @@ def user_password_set(*, actor, user) -> None:
     refuse_own(actor=actor, user=user, what="own password", message=ERROR_OWN_PASSWORD)
     with transaction.atomic():
         _lock_account(user.pk)
-        audit.record(action=AuditAction.PASSWORD_CHANGED, object_type="auth.user", object_id=user.pk,
+        audit.record(actor=actor, action=AuditAction.PASSWORD_CHANGED, object_type="auth.user", object_id=user.pk,
                      reason="set by an administrator")
         _credentials_reset(actor=actor, user=user, kind=MembershipChangeKind.PASSWORD_SET)
 
@@ -305,7 +308,7 @@ def _change_create(*, user, membership: Membership | None, organisation: Organis
     fields = [name for name, before, after in (
         ("organisation", change.from_organisation_id, change.to_organisation_id),
         ("role", change.from_role, change.to_role)) if before != after]
-    audit.record(action=AuditAction.CREATE, object_type=CHANGE_TYPE, object_id=change.pk, fields=fields,
+    audit.record(actor=actor, action=AuditAction.CREATE, object_type=CHANGE_TYPE, object_id=change.pk, fields=fields,
                  reason=reason)
     return change
 
@@ -314,8 +317,8 @@ def _change_decided(change: MembershipChange, *, actor, reason: str) -> None:
     change.decided_by = actor
     change.decided_at = timezone.now()
     change.save(update_fields=["status", "decided_by", "decided_at"])
-    audit.record(action=AuditAction.CHANGE, object_type=CHANGE_TYPE, object_id=change.pk, fields=["status"],
-                 reason=reason)
+    audit.record(actor=actor, action=AuditAction.CHANGE, object_type=CHANGE_TYPE, object_id=change.pk,
+                 fields=["status"], reason=reason)
 
 
 def _cancel_pending(*, user, actor, reason: str) -> None:
@@ -371,7 +374,7 @@ def _end_sessions(user) -> None:
     Membership.objects.filter(user=user).update(generation=F("generation") + 1)
 
 
-def subject_erase(*, subject_id: uuid.UUID, reason: str) -> bool:
+def subject_erase(*, subject_id: uuid.UUID, reason: str, actor=None) -> bool:
     """Crypto-shred a subject: destroy its data key, so its encrypted values are gone for good.
 
     Coded, unencrypted columns stay for statistics. Returns False if it was already erased.
@@ -383,8 +386,8 @@ def subject_erase(*, subject_id: uuid.UUID, reason: str) -> bool:
     with transaction.atomic():
         destroyed = crypto.destroy_data_key(subject_id)
         _clear_blind_indexes(subject_id)
-        audit.record(action=AuditAction.SUBJECT_ERASED, object_type="casemgmt.datakey", object_id=subject_id,
-                     client_id=subject_id, reason=reason)
+        audit.record(actor=actor, action=AuditAction.SUBJECT_ERASED, object_type="casemgmt.datakey",
+                     object_id=subject_id, client_id=subject_id, reason=reason)
         subject_erased.send(sender=None, subject_id=subject_id)
     return destroyed
 
