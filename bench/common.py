@@ -161,8 +161,8 @@ class CryptoClock:
     is where the fields, the managers and the services look them up.
     """
 
-    NAMES = ("encrypt", "decrypt", "data_key", "load_data_keys", "unwrap_data_key", "wrap_data_key", "blind_index",
-             "blind_index_candidates")
+    NAMES = ("encrypt", "decrypt", "data_key", "new_subject", "load_data_keys", "unwrap_data_key", "wrap_data_key",
+             "blind_index", "blind_index_candidates")
 
     def __init__(self) -> None:
         self.ns = 0

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt import access, audit, locks, transitions, versioning
+from casemgmt import access, audit, crypto, locks, transitions, versioning
 from casemgmt.models import AuditAction, Organisation
 from casemgmt.roles import CARE_KINDS, OrganisationKind, Role
 from casemgmt.transitions import TransitionRefused
@@ -115,6 +115,7 @@ def client_register(*, actor, organisation: Organisation, identity: dict, popula
     _fill_derived(client)
     client.full_clean(exclude=SET_BY_THE_SERVICE)
     _check_national_id(client)
+    crypto.new_subject(client.pk)  # its data key, made once, before the values are encrypted with it
     client.save(force_insert=True)
     _grant_client(client, organisation=organisation, counsellor=counsellor)
     audit.record(actor=actor, action=AuditAction.CREATE, object_type="clients.client", object_id=client.pk,

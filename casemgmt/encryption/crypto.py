@@ -21,7 +21,6 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from hashlib import sha256
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -229,6 +228,16 @@ def load_data_keys(subject_ids) -> None:
         data_key_cache.put(subject_id, AESGCM(unwrap_data_key(subject_id, wrapped, kek_id, ring)))
 
 
+def new_subject(subject_id) -> None:
+    """Make a new subject's data key now, and keep it in the cache: its first values then encrypt without
+    asking the database whether it has a key (a registration's client is new by construction)."""
+    subject_id = _as_uuid(subject_id)
+    row = _create_data_key(subject_id)
+    if row.destroyed_at is not None:
+        raise SubjectErased(f"The data key of subject {subject_id} was destroyed.")
+    data_key_cache.put(subject_id, AESGCM(unwrap_data_key(subject_id, row.wrapped_key, row.kek_id)))
+
+
 def _create_data_key(subject_id: uuid.UUID):
     from casemgmt.models import DataKey
 
@@ -374,7 +383,7 @@ _index_key_cache: dict[tuple[str, str, bytes], bytes] = {}
 
 
 def _index_key(index_name: str, key_id: str, root: bytes) -> bytes:
-    cache_key = (index_name, key_id, sha256(root).digest())
+    cache_key = (index_name, key_id, root)  # a changed root under the same id derives anew; bytes keep their hash
     key = _index_key_cache.get(cache_key)
     if key is None:
         key = HKDF(
@@ -388,7 +397,7 @@ def blind_index(index_name: str, normalised: str, *, bits: int, key_id: str | No
     """HMAC-SHA256 of the normalised value, truncated to ``bits`` (a non-negative integer)."""
     ring = keyring()
     key_id = key_id or ring.active_index_key
-    digest = hmac.new(_index_key(index_name, key_id, ring.index_keys[key_id]), normalised.encode(), sha256).digest()
+    digest = hmac.digest(_index_key(index_name, key_id, ring.index_keys[key_id]), normalised.encode(), "sha256")
     return int.from_bytes(digest[:8], "big") >> (64 - bits)
 
 
