@@ -423,15 +423,23 @@ def test_the_administration_site_offers_no_other_way_to_client_data(sam, alice, 
 
 
 def test_demo_accounts_still_work_through_the_bootstrap_path(settings, tmp_path):
-    from casemgmt.management.commands.seed_demo import ACCOUNTS
+    from casemgmt.management.commands.seed_demo import ACCOUNTS, PENDING_NEWCOMER
 
     settings.VAR_DIR = tmp_path
     call_command("seed_demo", stdout=io.StringIO())
     for username, role, organisation in ACCOUNTS:
         user = Membership.objects.select_related("user", "organisation").get(user__username=username).user
         assert (access.role_of(user), user.membership.organisation.name) == (role, organisation)
-    assert set(MembershipChange.objects.values_list("kind", "status", "proposed_by")) == {
-        ("bootstrap", "applied", None)}
+    assert set(MembershipChange.objects.exclude(user__username=PENDING_NEWCOMER)
+               .values_list("kind", "status", "proposed_by")) == {("bootstrap", "applied", None)}
+    # The demo also shows the rule at work: a newcomer proposed by the administrator, waiting for the manager.
+    newcomer = MembershipChange.objects.get(user__username=PENDING_NEWCOMER)
+    assert (newcomer.kind, newcomer.status, newcomer.proposed_by.username, newcomer.to_role,
+            newcomer.to_organisation.name) == ("proposal", "pending", "admin", Role.COUNSELLOR,
+                                               "Demo Treatment Centre Phnom Penh")
+    assert not Membership.objects.filter(user__username=PENDING_NEWCOMER).exists()
+    call_command("seed_demo", stdout=io.StringIO())  # again: still one pending change, nothing more
+    assert MembershipChange.objects.filter(user__username=PENDING_NEWCOMER).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -25,6 +25,9 @@ ORGANISATIONS = [
 
 # Every treatment centre and prison unit has a manager: someone must assign its clients and decide
 # the transfer requests addressed to it.
+# Proposed by the demo administrator as a counsellor in Phnom Penh, waiting for the demo manager's confirmation.
+PENDING_NEWCOMER = "newcomer.counsellor"
+
 ACCOUNTS = [
     ("counsellor", Role.COUNSELLOR, "Demo Treatment Centre Phnom Penh"),
     ("manager", Role.CENTRE_MANAGER, "Demo Treatment Centre Phnom Penh"),
@@ -73,6 +76,7 @@ class Command(AuditedCommand):
                 organisations[name] = organisation
             for username, role, organisation_name in ACCOUNTS:
                 saved[username] = self._account(username, role, organisations[organisation_name], saved.get(username))
+            self._pending_staff_change(organisations["Demo Treatment Centre Phnom Penh"])
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -100,6 +104,21 @@ class Command(AuditedCommand):
                 user=user, key=saved["totp_key"], defaults={"name": "Demo authenticator", "confirmed": True}
             )
         return saved
+
+    def _pending_staff_change(self, centre) -> None:
+        """A newcomer the administrator proposed as a counsellor, waiting for the centre manager's confirmation
+        (separation of duties: the demo manager sees it on the home page, under Staff changes)."""
+        from casemgmt.models import MembershipChange, MembershipChangeStatus
+
+        user, _created = get_user_model().objects.get_or_create(
+            username=PENDING_NEWCOMER, defaults={"first_name": "Malis", "last_name": DEMO_FAMILY_NAME})
+        if hasattr(user, "membership") or MembershipChange.objects.filter(
+                user=user, status__in=[MembershipChangeStatus.PENDING, MembershipChangeStatus.CONFIRMED]).exists():
+            return
+        user.set_unusable_password()  # the manager confirms; the administrator then sets a first password
+        user.save()
+        services.membership_change_propose(actor=get_user_model().objects.get(username="admin"), user=user,
+                                           organisation=centre, role=Role.COUNSELLOR)
 
     def _print(self, saved):
         self.stdout.write("")
