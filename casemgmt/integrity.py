@@ -82,7 +82,7 @@ def note_write(instance, encrypted_fields, *, using: str | None = None) -> None:
     entry = [label, str(instance.pk), instance.version,
              digest(label, instance.pk, instance.version, [data.get(f.written_key) for f in encrypted_fields])]
     using = using or instance._state.db or DEFAULT_DB_ALIAS
-    transaction.on_commit(_PendingRow(entry, using), using=using)
+    transaction.on_commit(_PendingRow(entry, using), using=using, robust=True)  # logged, never a failed page
 
 
 def take_pending(using: str = DEFAULT_DB_ALIAS) -> list[list]:
