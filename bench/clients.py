@@ -1,4 +1,4 @@
-"""Clients at scale (DESIGN.md §3, §4): a million synthetic clients, then what counsellors and centre
+"""Clients at scale (docs/encryption.md, docs/access.md): a million synthetic clients, then what counsellors and centre
 managers do every day: exact search, the caseload, the client's page, registration.
 
 Seeding (``--clients N``, default 1,000,000; ``--quick`` 20,000)

@@ -1,4 +1,4 @@
-"""Field-level encryption (DESIGN.md §3): the cost of the field path next to bare AES-GCM,
+"""Field-level encryption (docs/encryption.md): the cost of the field path next to bare AES-GCM,
 data-key unwrapping with and without the cache, blind indexes, and key rotation at scale.
 
 Targets

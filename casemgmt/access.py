@@ -1,4 +1,4 @@
-"""Who may reach what (DESIGN.md §4).
+"""Who may reach what (docs/access.md).
 
 ``POLICY`` maps every named URL of the platform to the rule that guards it;
 each feature app declares the rows of its own URLs next to them (``access_policy``

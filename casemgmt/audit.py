@@ -1,4 +1,4 @@
-"""The audit trail: append-only, hash-chained (DESIGN.md §5).
+"""The audit trail: append-only, hash-chained (docs/audit.md).
 
 ``record()`` is the one helper every feature calls. Each event's hash is
 HMAC-SHA256, under the audit key (kept outside the database), of the previous

@@ -1,4 +1,4 @@
-"""Checkpoints of the audit chain's head, kept outside the database (DESIGN.md §5).
+"""Checkpoints of the audit chain's head, kept outside the database (docs/audit.md).
 
 The hash chain proves that no event was altered, inserted or removed *between*
 the first and the last event, but not that the newest events are all still

@@ -173,7 +173,7 @@ class AuditAction(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    """One entry of the append-only, hash-chained audit trail (DESIGN.md §5).
+    """One entry of the append-only, hash-chained audit trail (docs/audit.md).
 
     Never the content of a record: field names, not values. Actor and
     organisation are copied as plain values so that deleting a user or an

@@ -1,4 +1,4 @@
-"""The roles of DESIGN.md §1. Each is a Django group of the same name."""
+"""The roles (docs/access.md). Each is a Django group of the same name."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +40,7 @@ TWO_FACTOR_ROLES = frozenset(
     {Role.COUNSELLOR, Role.CENTRE_MANAGER, Role.REFERRAL_OFFICER, Role.SYSTEM_ADMINISTRATOR}
 )
 
-# Separation of duties (DESIGN.md §4): giving an account one of these roles takes effect only when a second
+# Separation of duties (docs/access.md): giving an account one of these roles takes effect only when a second
 # person confirms it. They are the roles that see client identities (a referral officer sees what clients
 # share with their organisation), and the administrator's own, since one administrator could otherwise make
 # a second administrator to confirm for them. The other roles see no client data and take effect at once.

@@ -1,6 +1,6 @@
 """Writes of the platform: organisations, memberships, accounts, erasure.
 
-Separation of duties (DESIGN.md §4): nobody changes their own membership, resets their own second factor
+Separation of duties (docs/access.md): nobody changes their own membership, resets their own second factor
 or deactivates themselves; a confirmed role (``roles.CONFIRMED_ROLES``) takes effect only when a second
 person confirms it; every membership change is a ``MembershipChange`` row, audited at every step.
 """

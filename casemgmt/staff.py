@@ -1,4 +1,4 @@
-"""Staff membership changes in the app (separation of duties, DESIGN.md §4).
+"""Staff membership changes in the app (separation of duties, docs/access.md).
 
 Administrators propose changes in the administration site; a centre manager confirms or rejects those that
 give a role with client data at their centre, here, and sees every change into or out of it. Auditors see

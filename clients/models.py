@@ -1,6 +1,6 @@
 """The client's case file: identity, consent, screening, custody, caseload grants.
 
-Identifiers and free text use the encrypted fields (DESIGN.md §3): a dump of
+Identifiers and free text use the encrypted fields (docs/encryption.md): a dump of
 these tables shows only UUIDs, codes and ciphertext. Coded values needed for
 statistics (sex, birth year, province, population groups, substance and HIV
 codes, dates of custody) stay in clear, linked only to the client's UUID.
@@ -76,7 +76,7 @@ class PopulationGroupsField(models.Field):
 
     A bit per group keeps the caseload filter a test on a column of the client row, which the caseload
     index carries (``population_groups__has="pwid"``), instead of a join that must count every row of a
-    centre. Coded, in clear, for statistics (DESIGN.md §3).
+    centre. Coded, in clear, for statistics (docs/encryption.md).
     """
 
     empty_strings_allowed = False

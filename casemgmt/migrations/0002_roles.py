@@ -1,4 +1,4 @@
-"""Roles as groups (DESIGN.md §1), with the model permissions the administration pages need.
+"""Roles as groups (docs/access.md), with the model permissions the administration pages need.
 
 The system administrator gets permissions on accounts, organisations, memberships,
 two-factor devices and lockouts: never on any client or referral model.

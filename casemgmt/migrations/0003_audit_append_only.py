@@ -1,4 +1,4 @@
-"""On PostgreSQL, the audit table refuses UPDATE and DELETE (DESIGN.md §5).
+"""On PostgreSQL, the audit table refuses UPDATE and DELETE (docs/audit.md).
 
 Not even the application's own database user can alter or remove an event; an
 administrator who disables the trigger still cannot recompute the HMAC chain

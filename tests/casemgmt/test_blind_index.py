@@ -1,4 +1,4 @@
-"""Blind indexes (DESIGN.md §3): exact search over encrypted identifiers, and what the index leaks."""
+"""Blind indexes (docs/encryption.md): exact search over encrypted identifiers, and what the index leaks."""
 
 from __future__ import annotations
 

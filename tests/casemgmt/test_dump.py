@@ -1,4 +1,4 @@
-"""A database dump is a pseudonymised data set (DESIGN.md §3): no identifier or note in clear."""
+"""A database dump is a pseudonymised data set (docs/encryption.md): no identifier or note in clear."""
 
 from __future__ import annotations
 

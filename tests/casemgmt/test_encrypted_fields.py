@@ -1,4 +1,4 @@
-"""Encrypted model fields (DESIGN.md §3): what is stored, what is read back, what is refused."""
+"""Encrypted model fields (docs/encryption.md): what is stored, what is read back, what is refused."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Erasure by crypto-shredding (DESIGN.md §3): destroy the subject's data key, keep the coded statistics."""
+"""Erasure by crypto-shredding (docs/encryption.md): destroy the subject's data key, keep the coded statistics."""
 
 from __future__ import annotations
 

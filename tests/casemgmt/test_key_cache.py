@@ -1,4 +1,4 @@
-"""The in-process cache of unwrapped data keys (DESIGN.md §3): bounded, short-lived, and erasure-safe."""
+"""The in-process cache of unwrapped data keys (docs/encryption.md): bounded, short-lived, and erasure-safe."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Key configuration (DESIGN.md §3): a missing or wrong key is a clear start-up error, never garbage."""
+"""Key configuration (docs/encryption.md): a missing or wrong key is a clear start-up error, never garbage."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Key rotation (DESIGN.md §3): re-wrap every data key under the new KEK, then retire the old one."""
+"""Key rotation (docs/encryption.md): re-wrap every data key under the new KEK, then retire the old one."""
 
 from __future__ import annotations
 
