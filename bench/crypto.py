@@ -54,11 +54,12 @@ LONG = ("Counselling note: " + "ការប្រឹក្សាយោបល់
 
 def _ratio(suite_name: str, field_samples: list[float], bare_samples: list[float], *, targeted: bool,
            breakdown: str) -> Result:
+    """Information, no verdict: the per-value target (2x bare AES-GCM) was retired by the counselling issue in
+    favour of what a user feels, encryption's share of each page's time (at most 10%, judged by the page
+    suites). ``targeted`` rows say what the old target was."""
     ratio = statistics.median(field_samples) / statistics.median(bare_samples)
-    if targeted:
-        return Result(SUITE, suite_name, "x", value=ratio, target=f"≤ {RATIO_TARGET:g}x", met=ratio <= RATIO_TARGET,
-                      note=breakdown)
-    return Result(SUITE, suite_name, "x", value=ratio, note=f"no target (see bench/crypto.py); {breakdown}")
+    was = f"retired target ≤ {RATIO_TARGET:g}x (now: ≤ 10% of each page's time); " if targeted else ""
+    return Result(SUITE, suite_name, "x", value=ratio, note=f"{was}{breakdown}")
 
 
 def _breakdown(field_path, parts: dict, *, runs: int) -> str:
@@ -108,9 +109,9 @@ class _LeastLazyAttribute:
         value = data["value"]
         if value.__class__ is not bytes:
             return value
-        row = data["row"]
-        cipher = self.keys[row.int]
-        opened = data["value"] = cipher.decrypt(value[1:13], value[13:], self.aad_prefix + row.bytes).decode()
+        row_id, binding = data["row"]
+        cipher = self.keys[row_id.int]
+        opened = data["value"] = cipher.decrypt(value[1:13], value[13:], self.aad_prefix + binding).decode()
         return opened
 
     def __set__(self, instance, value) -> None:  # a data descriptor, as a model field's must be
@@ -128,7 +129,7 @@ def _field_paths(runs: int) -> list[Result]:
         instance = Person.objects.get(pk=subject.pk)
         instance.__dict__[field.attname] = text
         plaintext = text.encode("utf-8")
-        aad = crypto.associated_data(field.label, instance.pk)
+        aad = crypto.associated_data(field.label, instance.pk, version=instance.version)
 
         encrypt_field, encrypt_bare = time_pair(
             lambda f=field, i=instance: f.pre_save(i, True),
@@ -158,7 +159,7 @@ def _field_paths(runs: int) -> list[Result]:
             "AES-GCM": lambda n=nonce, b=body, a=aad: cipher.decrypt(n, b, a),
         }, runs=runs)
         least = type("Least", (), {"value": _LeastLazyAttribute({instance.pk.int: cipher}, field.aad_prefix)})()
-        least.__dict__["row"] = instance.pk
+        least.__dict__["row"] = (instance.pk, crypto.row_binding(instance.pk, instance.version))
 
         def open_least(o=least, s=stored):
             o.__dict__["value"] = s

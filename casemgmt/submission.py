@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.transitions import TransitionRefused
+from casemgmt.versioning import ERROR_CONFLICT, Conflict
 
 MESSAGE_SAVED = _("Saved.")
 
@@ -25,10 +26,12 @@ def form_errors_from(form, exc: ValidationError) -> None:
 
 
 def submitted(request, form, save: Callable[[dict], object], *, then: Callable[[object], HttpResponse],
-              message=MESSAGE_SAVED) -> HttpResponse | None:
+              message=MESSAGE_SAVED, on_conflict: Callable[[], HttpResponse] | None = None) -> HttpResponse | None:
     """On a valid POST, ``save(form.cleaned_data)``; on success the message and ``then(result)``. A refusal
     (``ValidationError``, ``TransitionRefused``) is put on the form and None returned: the view renders the form
-    again, with what was typed. Anything else (GET, invalid form) also returns None."""
+    again, with what was typed. So is a ``Conflict`` (someone else saved the record meanwhile: nothing was
+    written), unless ``on_conflict`` renders the conflict page (casemgmt.conflicts). Anything else (GET, invalid
+    form) also returns None."""
     if request.method != "POST" or not form.is_valid():
         return None
     try:
@@ -38,6 +41,11 @@ def submitted(request, form, save: Callable[[dict], object], *, then: Callable[[
         return None
     except TransitionRefused as exc:
         form.add_error(None, exc.message)
+        return None
+    except Conflict:
+        if on_conflict is not None:
+            return on_conflict()
+        form.add_error(None, ERROR_CONFLICT)
         return None
     if message:
         messages.success(request, message)

@@ -92,6 +92,11 @@ def _check_national_id(client: Client) -> None:
         raise ValidationError({"national_id": ERROR_DUPLICATE_NATIONAL_ID})
 
 
+def _locked(client: Client) -> Client:
+    """The client's row as it is now, locked until the transaction ends (for changes that are not edits)."""
+    return Client.objects.select_for_update().get(pk=client.pk)
+
+
 def touch(client: Client) -> None:
     client.last_activity_at = timezone.now()
     Client.objects.filter(pk=client.pk).update(last_activity_at=client.last_activity_at)
@@ -157,13 +162,17 @@ def client_update_identity(*, actor, client: Client, identity: dict, population_
 
 @transaction.atomic
 def client_assign(*, actor, client: Client, counsellor) -> Client:
-    """Give the client to ``counsellor`` (of the client's centre); the previous one loses access."""
+    """Give the client to ``counsellor`` (of the client's centre); the previous one loses access.
+
+    A state change, not an edit of the identity: the row is locked and changed as it is now, so that an
+    identity saved meanwhile is neither a conflict nor overwritten."""
     membership = getattr(counsellor, "membership", None) if counsellor else None
     if counsellor is not None and (
         membership is None or membership.organisation_id != client.organisation_id
         or membership.role != Role.COUNSELLOR
     ):
         raise ValidationError({"counsellor": ERROR_NOT_A_COUNSELLOR_HERE})
+    client = _locked(client)
     previous = client.counsellor
     if previous is not None and previous != counsellor:
         _revoke_client(client, counsellor=previous)
@@ -333,9 +342,11 @@ def screening_record(*, actor, client: Client, screened_on: datetime.date, answe
     screening.full_clean()
     screening.save(force_insert=True)
     latest = client.screenings.order_by("-screened_on", "-created_at").first()
-    client.risk_level = latest.highest_risk
-    client.last_activity_at = timezone.now()
-    client.save(update_fields=["risk_level", "last_activity_at"])
+    locked = _locked(client)  # derived from the screenings: written on the row as it is now, never a conflict
+    locked.risk_level = client.risk_level = latest.highest_risk
+    locked.last_activity_at = client.last_activity_at = timezone.now()
+    locked.save(update_fields=["risk_level", "last_activity_at"])
+    client.version = locked.version
     audit.record(actor=actor, action=AuditAction.CREATE, object_type="clients.screening", object_id=screening.pk,
                  client_id=client.pk, fields=["answers", *intake.keys()])
     return screening

@@ -19,7 +19,6 @@ from casemgmt.models import AuditAction
 from casemgmt.roles import Role
 from casemgmt.submission import form_errors_from, submitted
 from casemgmt.transitions import TransitionRefused
-from casemgmt.versioning import Conflict
 from clients import assist, forms, selectors, services
 from clients.models import RiskLevel
 
@@ -159,16 +158,16 @@ def edit_identity(request, client_id):
     if request.method == "GET":  # the form shows every identifier: a read like the client page
         audit.record(action=AuditAction.VIEW, object_type="clients.client", object_id=client.pk,
                      client_id=client.pk, fields=forms.IDENTITY_FIELDS)
-    try:
-        done = submitted(request, form, lambda data: services.client_update_identity(
-            actor=request.user, client=client, identity=form.identity(), population_groups=data["population_groups"],
-            expected_version=data["version"]), then=_to_client_page)
-    except Conflict:
+    def conflict():
         current = selectors.access_client(user=request.user, client_id=client_id, write=True)
         values = {name: getattr(current, name) for name in forms.IDENTITY_FIELDS}
         values["population_groups"] = list(current.population_groups)
         return conflict_page(request, form=form, current=values, version=current.version,
                              template="clients/edit_identity.html", context={"client": current})
+
+    done = submitted(request, form, lambda data: services.client_update_identity(
+        actor=request.user, client=client, identity=form.identity(), population_groups=data["population_groups"],
+        expected_version=data["version"]), then=_to_client_page, on_conflict=conflict)
     return done or render(request, "clients/edit_identity.html", {"form": form, "client": client})
 
 

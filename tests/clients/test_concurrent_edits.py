@@ -209,3 +209,21 @@ def test_two_people_saving_the_same_client_at_once_lose_no_write(postgresql_only
     winner = next(village for kind, village in outcomes if kind == "saved")
     fresh = Client.objects.get(pk=case.pk)
     assert (fresh.village, fresh.version) == (winner, version + 1)
+
+
+def test_a_form_without_a_conflict_page_says_so_on_the_form(client, mona, alice, case,
+                                                                                      monkeypatch):
+    """Assignment, revocation, screening: a save that meets someone else's is refused on the form, not a 500."""
+    from casemgmt.versioning import ERROR_CONFLICT
+
+
+    def someone_else_saved_meanwhile(**kwargs):
+        from casemgmt.versioning import Conflict
+
+        raise Conflict(Client, case.pk)
+
+    monkeypatch.setattr(services, "client_assign", someone_else_saved_meanwhile)
+    sign_in(client, mona)
+    response = client.post(reverse("clients:assign", args=[case.pk]), {"counsellor": alice.pk})
+    assert response.status_code == 200
+    assert str(ERROR_CONFLICT) in response.content.decode()
