@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from casemgmt import access, audit, crypto, locks, transitions, versioning
 from casemgmt.models import AuditAction, Organisation
 from casemgmt.roles import CARE_KINDS, OrganisationKind, Role
+from casemgmt.text import normalise_text
 from casemgmt.transitions import TransitionRefused
 from clients import assist
 from clients.models import (
@@ -102,8 +103,15 @@ def touch(client: Client) -> None:
     Client.objects.filter(pk=client.pk).update(last_activity_at=client.last_activity_at)
 
 
+def _normalised(identity: dict) -> dict:
+    """Identity text in Unicode NFC (casemgmt.text), whoever calls: the same name typed on two keyboards is the
+    same text. What is not text is refused by the fields' validators."""
+    return {name: normalise_text(value) if isinstance(value, str) else value for name, value in identity.items()}
+
+
 def client_check_identity(*, organisation: Organisation, identity: dict) -> None:
     """Validate an identity as registration would, without saving (bad input is shown before duplicates)."""
+    identity = _normalised(identity)
     client = Client(organisation=organisation, registered_by_organisation=organisation, **identity)
     _fill_derived(client)
     client.full_clean(exclude=SET_BY_THE_SERVICE)
@@ -113,6 +121,7 @@ def client_check_identity(*, organisation: Organisation, identity: dict) -> None
 def client_register(*, actor, organisation: Organisation, identity: dict, population_groups=(),
                     counsellor=None) -> Client:
     """Register a client at ``organisation``: a data key, the UIC, grants for the centre and counsellor."""
+    identity = _normalised(identity)
     if access.role_of(actor) == Role.COUNSELLOR:
         counsellor = actor
     client = Client(organisation=organisation, registered_by_organisation=organisation, counsellor=counsellor,
@@ -142,6 +151,7 @@ def client_update_identity(*, actor, client: Client, identity: dict, population_
     """Change identity details. ``expected_version``: the version the form was filled in from; another
     person's save since then is a ``Conflict`` (nothing written), as is one that lands while this one runs."""
     versioning.check_version(client, expected_version)
+    identity = _normalised(identity)
     changed = [name for name, value in identity.items() if getattr(client, name) != value]
     for name, value in identity.items():
         setattr(client, name, value)

@@ -161,3 +161,18 @@ def test_an_empty_registration_says_which_fields_are_required(client, alice):
     assert html.index("Check these 7 fields:") < html.index('<label for="id_given_name">'), "the summary comes first"
     assert len(re.findall(r'<p class="error-text" role="alert">This field is required.</p>', html)) == 7
     assert not Client.objects.exists()
+
+
+def test_a_service_called_directly_stores_identity_text_in_nfc(alice, centre_a):
+    """Not only the forms: whoever calls the service, the same name typed two ways is the same text."""
+    import unicodedata
+
+    from clients import services
+    from clients.models import Client
+    from tests.clients.factories import client_identity
+
+    decomposed = unicodedata.normalize("NFD", "Nguyễn")
+    assert decomposed != "Nguyễn"
+    case = services.client_register(actor=alice, organisation=centre_a,
+                                    identity=client_identity(family_name=decomposed))
+    assert Client.objects.get(pk=case.pk).family_name == "Nguyễn"
