@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from casemgmt import audit
+from casemgmt import audit, pdf
 from casemgmt.conflicts import conflict_page
 from casemgmt.models import AuditAction
 from casemgmt.transitions import TransitionRefused
@@ -154,7 +154,32 @@ def detail(request, client_id):
         "is_manager": request.role == "centre_manager",
         # What feature apps add to the case file (clients.sections): sessions, plans, referrals.
         "sections": case_file_sections(user=request.user, client=client),
+        "print_form": pdf.PrintForm(),
     })
+
+
+@require_GET
+def case_summary_pdf(request, client_id):
+    """The client's case summary: identity by the UIC (the name only on the client's copy), consents,
+    screenings, custody, then what feature apps print (their sections' ``pdf_template``). Audited as a print."""
+    client = selectors.access_client(user=request.user, client_id=client_id)
+    language, client_copy = pdf.PrintForm(request.GET).options()
+    today = timezone.localdate()
+    consents = list(client.consents.select_related("partner"))
+    with translation.override(language):  # the sections' labels, in the document's language
+        sections = case_file_sections(user=request.user, client=client, for_pdf=True)
+        document = pdf.render_pdf("pdf/case_summary.html", {
+            "client": client,
+            "consents": [(consent, consent.is_active(today)) for consent in consents],
+            "screenings": _with_changes(list(client.screenings.order_by("-screened_on", "-created_at"))),
+            "custody": list(client.custody_episodes.select_related("facility")),
+            "sections": sections,
+        }, language=language, organisation=client.organisation, client_copy=client_copy)
+    return pdf.pdf_response(document, actor=request.user, kind="case_summary", filename="case-summary.pdf",
+                            object_type="clients.client", object_id=client.pk, client_id=client.pk,
+                            language=language, client_copy=client_copy,
+                            fields=["identity", "consents", "screenings", "custody",
+                                    *(section.get("name", "section") for section in sections)])
 
 
 def _with_changes(screenings: list[Screening]):
