@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from casemgmt import access
 from casemgmt.roles import Role
@@ -127,8 +128,7 @@ class RevisionView:
     changes: list[GoalChange]
 
 
-FIELD_LABELS = {name: str(Goal._meta.get_field(name).verbose_name) for name in
-                ("domain", "text", "interventions", "responsible", "target_on", "status")}
+SNAPSHOT_FIELDS = ("domain", "text", "interventions", "responsible", "target_on", "status")
 
 
 def _goal_rows(snapshot: dict) -> list[dict]:
@@ -154,7 +154,8 @@ def _changes(before: dict | None, after: dict) -> list[GoalChange]:
         if goal_id not in old:
             changes.append(GoalChange("added", _label(GoalDomain, goal["domain"]), goal["text"], []))
         else:
-            fields = [str(FIELD_LABELS[name]) for name in FIELD_LABELS if old[goal_id].get(name) != goal.get(name)]
+            fields = [capfirst(Goal._meta.get_field(name).verbose_name) for name in SNAPSHOT_FIELDS
+                      if old[goal_id].get(name) != goal.get(name)]
             if fields:
                 changes.append(GoalChange("changed", _label(GoalDomain, goal["domain"]), goal["text"], fields))
     for goal_id, goal in old.items():
