@@ -240,5 +240,8 @@ LOGGING = {
     "loggers": {
         # Axes logs user names and addresses of failed sign-ins; the audit trail holds those.
         "axes": {"level": "WARNING"},
+        # WeasyPrint narrates every rendering step at INFO; its warnings (a refused URL) still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
