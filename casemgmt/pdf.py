@@ -53,8 +53,10 @@ def _fetcher():
     return URLFetcher(allowed_protocols=("data",), allow_redirects=False, timeout=1)
 
 
-def _css_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string that nothing in it can end (quotes, backslashes, ``</style>``)."""
+    escaped = text.replace("\\", "\\5c ").replace('"', "\\22 ").replace("<", "\\3c ").replace(">", "\\3e ")
+    return '"' + escaped.replace("\n", " ").replace("\r", " ").replace("\t", " ") + '"'
 
 
 def page_counter_css() -> str:
@@ -66,7 +68,7 @@ def page_counter_css() -> str:
         elif piece == "%(pages)s":
             parts.append("counter(pages)")
         elif piece:
-            parts.append(_css_string(piece))
+            parts.append(css_string(piece))
     return " ".join(parts)
 
 
@@ -78,6 +80,7 @@ def render_pdf(template: str, context: dict, *, language: str, organisation=None
         html = render_to_string(template, {
             **context,
             "organisation": organisation,
+            "organisation_province": organisation.get_province_display() if organisation is not None else "",
             "client_copy": client_copy,
             "language": language,
             "printed_at": timezone.localtime(),
