@@ -224,7 +224,9 @@ def plan_submit(*, actor, plan: TreatmentPlan) -> TreatmentPlan:
     number = locked.revision + 1
     PlanRevision(plan=locked, client_id=locked.client_id, number=number, snapshot=snapshot,
                  review_on=locked.review_on, editor_ids=locked.draft_editor_ids,
-                 changed_by_id=locked.last_changed_by_id, changed_at=locked.last_changed_at,
+                 # Submitted again unchanged: nobody changed this version.
+                 changed_by_id=locked.last_changed_by_id if locked.draft_editor_ids else None,
+                 changed_at=locked.last_changed_at if locked.draft_editor_ids else None,
                  submitted_by=actor, submitted_at=now).save(force_insert=True)
     submitted = transitions.transition(
         TreatmentPlan, pk=locked.pk, actor=actor, source=EDITABLE, target=PlanStatus.SUBMITTED,

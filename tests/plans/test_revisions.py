@@ -80,3 +80,14 @@ def test_the_plan_page_lists_every_version_with_who_and_when(client, alice, twic
 def test_the_decision_is_recorded_once_per_version(twice_submitted):
     assert list(PlanRevision.objects.filter(plan=twice_submitted).order_by("number").values_list(
         "number", "decision")) == [(1, "sent_back"), (2, "approved")]
+
+
+def test_a_version_submitted_again_unchanged_names_no_one_as_changing_it(client, alice, mark, case):
+    plan = submitted_plan(author=alice, client=case)
+    services.plan_withdraw(actor=alice, plan=plan)
+    services.plan_submit(actor=alice, plan=plan)
+    second = selectors.history(plan)[0]
+    assert (second.revision.number, second.editors, second.revision.changed_by, second.changes) == (2, [], None, [])
+    sign_in(client, mark)
+    page = client.get(reverse("plans:treatment_detail", args=[plan.pk])).content.decode()
+    assert "no change since the version before" in page and "Withdrawn by the team" in page
