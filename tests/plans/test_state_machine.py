@@ -269,3 +269,44 @@ def test_a_refused_step_on_the_page_shows_the_reason(client, alice, case):
     response = client.post(reverse("plans:treatment_activate", args=[plan.pk]), follow=True)
     assert str(ERROR_STATE_CHANGED % {"state": "Draft"}) in [str(m) for m in response.context["messages"]]
     assert reload(plan).status == PlanStatus.DRAFT
+
+
+def in_khmer(message) -> str:
+    from django.utils import translation
+
+    with translation.override("km"):
+        text = str(message)
+    with translation.override("en"):
+        assert text != str(message), f"no Khmer translation for {message!r}"
+    return text
+
+
+def test_approving_a_version_submitted_again_meanwhile_is_refused_in_khmer(client, alice, mark, case):
+    from django.conf import settings
+    from django.utils.html import escape
+
+    plan = submitted_plan(author=alice, client=case)
+    sign_in(client, mark)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "km"
+    url = reverse("plans:treatment_decide", args=[plan.pk])
+    seen = client.get(url).context["form"]["revision"].value()  # the page as the manager opened it
+    services.plan_withdraw(actor=alice, plan=plan)
+    services.goal_save(actor=alice, plan=plan, values=goal_values(text="Synthetic: changed meanwhile"))
+    services.plan_submit(actor=alice, plan=plan)
+    response = client.post(url, {"revision": seen, "decision": "approve"})
+    assert response.status_code == 200
+    assert escape(in_khmer(services.ERROR_CHANGED_SINCE_READ) % {"seen": 1, "now": 2}) in response.content.decode()
+    fresh = reload(plan)
+    assert (fresh.status, fresh.approved_by_id, fresh.revision) == (PlanStatus.SUBMITTED, None, 2)
+
+
+def test_a_second_plan_in_force_is_refused_on_the_page_in_khmer(client, alice, mark, case):
+    from django.conf import settings
+
+    active_plan(author=alice, client=case, manager=mark)
+    second = approved_plan(author=alice, client=case, manager=mark)
+    sign_in(client, alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "km"
+    response = client.post(reverse("plans:treatment_activate", args=[second.pk]), follow=True)
+    assert in_khmer(services.ERROR_ONE_IN_FORCE) in [str(m) for m in response.context["messages"]]
+    assert reload(second).status == PlanStatus.APPROVED
