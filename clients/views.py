@@ -154,7 +154,6 @@ def detail(request, client_id):
         "is_manager": request.role == "centre_manager",
         # What feature apps add to the case file (clients.sections): sessions, plans, referrals.
         "sections": case_file_sections(user=request.user, client=client),
-        "print_form": pdf.PrintForm(),
     })
 
 

@@ -92,7 +92,6 @@ def treatment_detail(request, plan_id):
         "can_close": plan.status not in (PlanStatus.COMPLETED, PlanStatus.DISCONTINUED),
         "in_force": plan.status in IN_FORCE,
         "overdue": selectors.is_overdue(plan),
-        "print_form": pdf.PrintForm(),
     })
 
 
@@ -320,7 +319,6 @@ def reintegration_detail(request, plan_id):
         "plan": plan, "client": plan.client, "open": plan.status == ReintegrationStatus.OPEN,
         "milestones": [(m, found.get(m.pk, []), m.achieved_on is None and m.target_on is not None
                         and m.target_on < today) for m in milestones],
-        "print_form": pdf.PrintForm(),
     })
 
 
