@@ -310,3 +310,13 @@ def test_a_second_plan_in_force_is_refused_on_the_page_in_khmer(client, alice, m
     response = client.post(reverse("plans:treatment_activate", args=[second.pk]), follow=True)
     assert in_khmer(services.ERROR_ONE_IN_FORCE) in [str(m) for m in response.context["messages"]]
     assert reload(second).status == PlanStatus.APPROVED
+
+
+def test_a_colleague_or_another_centre_cannot_take_any_step(client, alice, carol, bob, nina, case):
+    plan = draft_plan(author=alice, client=case)
+    for user in (carol, bob, nina):
+        client.logout()
+        sign_in(client, user)
+        for name in ("treatment_submit", "treatment_activate", "treatment_start_review", "treatment_withdraw"):
+            assert client.post(reverse(f"plans:{name}", args=[plan.pk])).status_code == 404, (user, name)
+    assert reload(plan).status == PlanStatus.DRAFT
