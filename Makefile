@@ -17,8 +17,8 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 # Debian packages the project needs: gettext (translations), Pango and fonts with Khmer (PDFs),
-# Chromium (browser tests). Installed only when missing.
-SYSTEM_PACKAGES := gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-khmeros fonts-dejavu-core chromium
+# Chromium (browser tests), poppler-utils (the PDF tests look at pages as images). Installed only when missing.
+SYSTEM_PACKAGES := gettext libpango-1.0-0 libpangoft2-1.0-0 fonts-khmeros fonts-dejavu-core chromium poppler-utils
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -48,6 +48,7 @@ run: setup
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_clients
+	$(PY) manage.py seed_demo_plans
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
 test: setup

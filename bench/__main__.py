@@ -19,6 +19,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 SUITES = {
     "crypto": "bench.crypto",
     "clients": "bench.clients",
+    "plans": "bench.plans",
 }
 
 

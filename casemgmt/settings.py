@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "axes",
     "casemgmt",
     "clients",
+    "plans",
     "referrals",
 ]
 
@@ -270,5 +271,8 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # Audit checkpoints are meant for a log sink: kept whatever LOG_LEVEL says.
         "casemgmt.audit.checkpoint": {"level": "INFO"},
+        # WeasyPrint narrates every rendering step at INFO; its warnings (a refused URL) still show.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

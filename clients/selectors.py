@@ -116,6 +116,21 @@ def client_case_file(*, user, client: Client) -> CaseFile:
     )
 
 
+def client_case_summary(*, user, client: Client) -> dict:
+    """What the case summary PDF prints besides the client row: consents, screenings with their changes, custody,
+    and the sections feature apps print (those with a ``pdf_template``)."""
+    from clients.sections import case_file_sections
+
+    today = timezone.localdate()
+    consents = list(client.consents.select_related("partner"))
+    return {
+        "consents": [(consent, consent.is_active(today)) for consent in consents],
+        "screenings": screening_changes(list(client.screenings.order_by("-screened_on", "-created_at"))),
+        "custody": list(client.custody_episodes.select_related("facility")),
+        "sections": case_file_sections(user=user, client=client, for_pdf=True),
+    }
+
+
 def described_timeline(*, client: Client) -> list:
     """The timeline's events with their sentences (casemgmt/audit_texts.py), in the active language."""
     from casemgmt import audit_texts

@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from casemgmt import audit
+from casemgmt import audit, pdf
 from casemgmt.conflicts import conflict_page
 from casemgmt.models import AuditAction
 from casemgmt.roles import Role
@@ -148,6 +148,23 @@ def detail(request, client_id):
 
 def _to_client_page(record):
     return redirect("clients:detail", client_id=getattr(record, "client_id", None) or record.pk)
+
+
+@require_GET
+def case_summary_pdf(request, client_id):
+    """The client's case summary: identity by the UIC (the name only on the client's copy), consents,
+    screenings, custody, then what feature apps print (their sections' ``pdf_template``). Audited as a print."""
+    client = selectors.access_client(user=request.user, client_id=client_id)
+    language, client_copy = pdf.PrintForm(request.GET).options()
+    with translation.override(language):  # the sections' labels, in the document's language
+        summary = selectors.client_case_summary(user=request.user, client=client)
+        document = pdf.render_pdf("pdf/case_summary.html", {"client": client, **summary}, language=language,
+                                  organisation=client.organisation, client_copy=client_copy)
+    return pdf.pdf_response(document, actor=request.user, kind="case_summary", filename="case-summary.pdf",
+                            object_type="clients.client", object_id=client.pk, client_id=client.pk,
+                            language=language, client_copy=client_copy,
+                            fields=["identity", "consents", "screenings", "custody",
+                                    *(section.get("name", "section") for section in summary["sections"])])
 
 
 @require_http_methods(["GET", "POST"])

@@ -24,6 +24,7 @@ CASES = [
         Case(name, url(name, *args), ok_for=OTHER_CENTRE_404)
         for name, args in [
             ("clients:detail", [lambda o: o["client"].pk]),
+            ("clients:case_summary_pdf", [lambda o: o["client"].pk]),
             ("clients:edit_identity", [lambda o: o["client"].pk]),
             ("clients:consent_add", [lambda o: o["client"].pk]),
             ("clients:consent_revoke", [lambda o: o["client"].pk, lambda o: o["consent"].pk]),
