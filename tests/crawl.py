@@ -1,6 +1,6 @@
 """The crawl: every named actor signs in and follows every same-site link from their home page (GET only,
-bounded). No page may fail (5xx), and no page may show a canary client's identity to someone who may not see it
-(tests/test_crawl.py).
+bounded). No page may fail (5xx), no link may be dead (4xx), and no page may show a canary client's identity to
+someone who may not see it (tests/test_crawl.py).
 
 Who may see what is denied by default. Each app declares what its own pages legitimately show, in an optional
 ``tests/<app>/crawl.py`` (found the way tests/access_matrix.py finds ``access_cases``):
@@ -13,7 +13,9 @@ Who may see what is denied by default. Each app declares what its own pages legi
   to the partner), made with the app's services from ``world["canaries"]`` and ``world["actors"]``.
 
 New pages need neither: the crawl follows the links it finds, starting from the home page and from every menu
-link an app registers (casemgmt.features), so a new page is crawled as soon as something links to it.
+link an app registers (casemgmt.features), so a new page is crawled as soon as something links to it. Text
+responses (HTML, JSON, CSV) are searched; other files (PDFs: their text is compressed glyph runs) are checked
+for their status only.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ MAX_PAGES = 300
 MAX_DEPTH = 8
 PER_ROUTE = 8
 
-# Links that are not pages to read: they sign out, switch the language, or serve files.
+# Links the crawl does not follow: they sign out or switch the language (and static files are not pages). Every
+# other link is followed with a GET, which changes no data here: what changes data is a POST (a form, an admin
+# action), and a link to a POST-only view answers 405, which the crawl reports as a dead link.
 SKIPPED_VIEWS = frozenset({"signout", "set_language", "admin:logout"})
 
 
