@@ -38,11 +38,12 @@ IDENTITY_FIELDS = ("given_name", "family_name", "other_names", "phone", "nationa
                    "father_first_name", "village")
 
 # Bounds: the crawl stops after MAX_PAGES pages per actor, MAX_DEPTH links away from the start, and visits at most
-# PER_ROUTE URLs of one view (with a query string, and without: the administration's sort and filter links, or one
-# page per record, would otherwise fill the budget).
+# PER_ROUTE URLs of one view without a query string (one page per record) and PER_QUERY with one (the sort, filter
+# and page links of a list), which would otherwise fill the budget with the same page.
 MAX_PAGES = 300
 MAX_DEPTH = 8
 PER_ROUTE = 8
+PER_QUERY = 3
 
 # Links the crawl does not follow: they sign out or switch the language (and static files are not pages). Every
 # other link is followed with a GET, which changes no data here: what changes data is a POST (a form, an admin
@@ -77,7 +78,7 @@ class Visit:
 @dataclass
 class Crawl:
     visits: list[Visit] = field(default_factory=list)
-    capped: Counter = field(default_factory=Counter)  # routes whose PER_ROUTE bound left URLs out
+    capped: Counter = field(default_factory=Counter)  # views whose bound (PER_ROUTE, PER_QUERY) left URLs out
 
     @property
     def urls(self) -> set[str]:
@@ -155,7 +156,7 @@ def _route(url: str) -> tuple | None:
 
 
 def crawl(browser, *, start: Iterable[str], max_pages: int = MAX_PAGES, max_depth: int = MAX_DEPTH,
-          per_route: int = PER_ROUTE) -> Crawl:
+          per_route: int = PER_ROUTE, per_query: int = PER_QUERY) -> Crawl:
     """Breadth first from ``start``, with Django's test client ``browser`` (signed in): GET only, links only."""
     browser.raise_request_exception = False  # a failing page is a 500 in the report, not the end of the crawl
     result = Crawl()
@@ -170,7 +171,7 @@ def crawl(browser, *, start: Iterable[str], max_pages: int = MAX_PAGES, max_dept
         route = _route(url)
         if route is None:
             continue
-        if routes[route] >= per_route:
+        if routes[route] >= (per_query if route[1] else per_route):
             result.capped[route[0]] += 1
             continue
         routes[route] += 1
