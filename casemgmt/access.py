@@ -186,7 +186,7 @@ def grant_each(perms, model: type[Model], grants) -> None:
     ids = _permission_ids(perms, model)
     user_rows, group_rows = [], []
     for obj, users, groups in grants:
-        pk = obj.pk if isinstance(obj, Model) else obj
+        pk = _pk(obj)
         user_rows += [user_model(user_id=_pk(user), permission_id=pid, content_object_id=pk)
                       for user in users for pid in ids]
         group_rows += [group_model(group_id=_pk(group), permission_id=pid, content_object_id=pk)
