@@ -1,5 +1,7 @@
 # make run   : set everything up and serve http://127.0.0.1:8000 (SQLite, demo data)
-# make test  : set everything up and run the whole suite (throwaway PostgreSQL if the server exists)
+# make test  : set everything up and run the whole suite (throwaway PostgreSQL if the server exists),
+#              in PYTEST_WORKERS processes (pytest-xdist; 0: one process)
+# make lint  : ruff (.ci/run runs it beside make test)
 # make bench : benchmarks (not run in CI)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -51,8 +53,11 @@ run: setup
 	$(PY) manage.py seed_demo_plans
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
+# Two workers: the whole suite in about half the time on two cores (each worker has its own test database).
+PYTEST_WORKERS ?= 2
+
 test: setup
-	$(PY) scripts/with_postgres.py -- $(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) scripts/with_postgres.py -- $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) scripts/with_postgres.py -- $(PY) -m bench $(BENCH_ARGS)

@@ -7,8 +7,8 @@ Seeding (``--clients N``, default 1,000,000; ``--quick`` 20,000)
     under the active KEK, bulk-created and put into the data-key cache; clients bulk-created through
     the encrypted fields (their ``pre_save`` encrypts, the blind indexes are computed), with their
     population groups; django-guardian grants (the counsellor's and the centre staff group's, view
-    and change) bulk-created. Then VACUUM ANALYZE, as autovacuum would, and a CHECKPOINT. Two
-    processes on two cores.
+    and change) bulk-created through ``casemgmt.access.grant_each``, the grants registration makes.
+    Then VACUUM ANALYZE, as autovacuum would, and a CHECKPOINT. Two processes on two cores.
 
 Measured with the data-key cache cleared before each request ("cold": every client is seen for the
 first time in the cache's lifetime, the usual case for a search or a caseload page) and, for the
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.db import connection, connections, transaction
 from django.test import Client as Browser
 from django.test import override_settings
@@ -48,7 +48,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.common import CRYPTO_SHARE_TARGET, Context, CryptoClock, Result, peak_rss_mib, percentile, reference_ms
-from casemgmt import crypto, normalise
+from casemgmt import access, crypto, normalise
 from casemgmt.models import DataKey, Membership, Organisation
 from casemgmt.roles import OrganisationKind, Province, Role
 from clients import selectors, services
@@ -111,8 +111,6 @@ class Plan:
     clients: int
     centres: list[Centre]
     kek_id: str
-    view_perm_id: int
-    change_perm_id: int
     watched_counsellors: set[int]  # all their clients are remembered, for searches and pages
     watched_centres: set[int]  # a sample of their clients is remembered
     centre_sample: float
@@ -222,8 +220,7 @@ def _seed_batch(task: tuple[int, int, int]) -> tuple[int, list[Known]]:
     ring = crypto.keyring()
     now = timezone.now()
     cache_put = crypto.data_key_cache.put
-    view, change = plan.view_perm_id, plan.change_perm_id
-    keys, clients, user_perms, group_perms, known = [], [], [], [], []
+    keys, clients, grants, known = [], [], [], []
     for offset in range(size):
         index = start + offset
         subject = uuid.UUID(int=rng.getrandbits(128), version=4)
@@ -252,12 +249,7 @@ def _seed_batch(task: tuple[int, int, int]) -> tuple[int, list[Known]]:
             last_activity_at=now - datetime.timedelta(seconds=rng.randrange(3 * 365 * 86_400)),
             **identity,
         ))
-        for perm in (view, change):
-            group_perms.append(_make(ClientGroupObjectPermission, group_id=centre.staff_group_id, permission_id=perm,
-                                     content_object_id=subject))
-            if counsellor_id is not None:
-                user_perms.append(_make(ClientUserObjectPermission, user_id=counsellor_id, permission_id=perm,
-                                        content_object_id=subject))
+        grants.append((subject, () if counsellor_id is None else (counsellor_id,), (centre.staff_group_id,)))
         if counsellor_id in plan.watched_counsellors or (
                 centre.index in plan.watched_centres and rng.random() < plan.centre_sample):
             known.append(Known(id=subject, centre=centre.index, counsellor_id=counsellor_id,
@@ -266,8 +258,7 @@ def _seed_batch(task: tuple[int, int, int]) -> tuple[int, list[Known]]:
     with transaction.atomic():
         DataKey.objects.bulk_create(keys)
         Client.objects.bulk_create(clients)  # the field path: pre_save encrypts, blind indexes computed
-        ClientUserObjectPermission.objects.bulk_create(user_perms)
-        ClientGroupObjectPermission.objects.bulk_create(group_perms)
+        access.grant_each((selectors.VIEW, selectors.CHANGE), Client, grants)  # what registration grants
     return size, known
 
 
@@ -349,11 +340,8 @@ def _vacuum_analyze() -> float:
 def seed(clients: int) -> Seeded:
     global _PLAN
     centres, counsellors, managers = _organisations_and_staff(clients)
-    perms = {p.codename: p.pk for p in Permission.objects.filter(content_type__app_label="clients",
-                                                                   codename__in=["view_client", "change_client"])}
     per_centre = clients / len(centres)
     plan = Plan(clients=clients, centres=centres, kek_id=crypto.keyring().active_kek,
-                view_perm_id=perms["view_client"], change_perm_id=perms["change_client"],
                 watched_counsellors={u.pk for u in counsellors}, watched_centres={0, 1},
                 centre_sample=min(1.0, 400 / per_centre))
     _PLAN = plan

@@ -173,7 +173,7 @@ def _permission_ids(perms, model: type[Model]) -> list[int]:
     return [_permissions[(model, perm)] for perm in perms]
 
 
-def _direct_models(obj: Model) -> tuple[type[Model], type[Model]]:
+def _direct_models(obj: Model | type[Model]) -> tuple[type[Model], type[Model]]:
     from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
 
     models = get_user_obj_perms_model(obj), get_group_obj_perms_model(obj)
@@ -188,13 +188,29 @@ def grant_all(perms, obj: Model, *, users=(), groups=()) -> None:
 
     Grants already held are kept as they are, as ``assign_perm`` does, which costs a few queries per grant.
     """
-    user_model, group_model = _direct_models(obj)
-    ids = _permission_ids(perms, obj.__class__)
-    for model, holder, holders in ((user_model, "user", users), (group_model, "group", groups)):
-        rows = [model(**({holder: h} if isinstance(h, Model) else {f"{holder}_id": h}), permission_id=pid,
-                      content_object=obj) for h in holders for pid in ids]
+    grant_each(perms, obj.__class__, [(obj, users, groups)])
+
+
+def grant_each(perms, model: type[Model], grants) -> None:
+    """``grant_all`` for many objects of ``model`` at once: ``grants`` holds ``(obj, users, groups)``, each an
+    instance or an id, and all their rows go in one INSERT per kind of holder (bulk loads: the benchmark's
+    seeding, imports)."""
+    user_model, group_model = _direct_models(model)
+    ids = _permission_ids(perms, model)
+    user_rows, group_rows = [], []
+    for obj, users, groups in grants:
+        pk = _pk(obj)
+        user_rows += [user_model(user_id=_pk(user), permission_id=pid, content_object_id=pk)
+                      for user in users for pid in ids]
+        group_rows += [group_model(group_id=_pk(group), permission_id=pid, content_object_id=pk)
+                       for group in groups for pid in ids]
+    for holder_model, rows in ((user_model, user_rows), (group_model, group_rows)):
         if rows:
-            model.objects.bulk_create(rows, ignore_conflicts=True)
+            holder_model.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _pk(value):
+    return value.pk if isinstance(value, Model) else value
 
 
 def revoke_all(perms, obj: Model, *, users=(), groups=()) -> None:

@@ -93,6 +93,10 @@ def test_no_kek_is_e001(settings, value):
         ("CASEMGMT_INDEX_KEYS", "test-idx-1:%%%%", "is not valid base64"),
         ("CASEMGMT_AUDIT_KEY", base64.b64encode(os.urandom(31)).decode(), "must be 32 bytes"),
     ],
+    # Fixed ids: the random keys would make every collection differ (pytest -n refuses that), and would put
+    # key material in the test names.
+    ids=["kek-not-base64", "kek-5-bytes", "kek-16-bytes", "kek-64-bytes", "kek-without-id", "index-key-not-base64",
+         "audit-key-31-bytes"],
 )
 def test_a_malformed_key_is_e001_without_its_material(settings, setting, value, expected):
     setattr(settings, setting, value)
