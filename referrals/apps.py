@@ -6,3 +6,23 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Referrals")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from casemgmt import features
+        from casemgmt.home import register_home_panel
+        from clients.sections import register_case_file_section
+        from clients.signals import consent_revoked
+        from referrals.home import partner_inbox_panel
+        from referrals.sections import referrals_section
+        from referrals.services import on_consent_revoked
+
+        features.register_urls(prefix="referrals/", module="referrals.urls")
+        features.register_nav_links(features.NavLink("referrals:directory", _("Directory")))
+        register_home_panel(partner_inbox_panel)
+        register_case_file_section(referrals_section, order=50)
+        from referrals import audit_texts
+
+        audit_texts.register()
+        consent_revoked.connect(on_consent_revoked, dispatch_uid="referrals_close_on_consent_revoked")
