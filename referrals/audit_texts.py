@@ -12,6 +12,7 @@ REFERRAL_OPENED = _("Referral opened")
 REFERRAL_CHANGED = _("Referral status changed")
 REFERRAL_CLOSED_BY_WITHDRAWAL = _("Referral closed: consent withdrawn")
 PREVIEW_OPENED = _("Referral previewed as the partner will see it")
+FORM_OPENED = _("Referral form opened")
 DIRECTORY_SEARCHED = _("Service directory searched")
 SERVICE_ADDED = _("Partner service added to the directory")
 SERVICE_CHANGED = _("Partner service changed in the directory")
@@ -26,6 +27,7 @@ def register() -> None:
         AuditAction.CHANGE: lambda event, names: REFERRAL_CLOSED_BY_WITHDRAWAL
         if event.reason == "consent withdrawn" else REFERRAL_CHANGED,
     }, reason=lambda event, names: event.reason if "->" in (event.reason or "") else "")
+    register_audit_text("referrals.referral_form", noun=_("referral form"), texts={AuditAction.VIEW: FORM_OPENED})
     register_audit_text("referrals.preview", noun=_("referral preview"), texts={AuditAction.VIEW: PREVIEW_OPENED})
     register_audit_text("referrals.partnerservice", noun=_("partner service"), model="referrals.PartnerService",
                         texts={AuditAction.SEARCH: DIRECTORY_SEARCHED, AuditAction.CREATE: SERVICE_ADDED,

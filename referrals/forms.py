@@ -50,7 +50,9 @@ class ReferralForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=EndReason.choices)
+    # "Consent withdrawn" is set by the withdrawal itself, never chosen.
+    reason = forms.ChoiceField(label=_("Reason"), choices=[(value, label) for value, label in EndReason.choices
+                                                          if value != EndReason.CONSENT_WITHDRAWN])
 
 
 class OutcomeForm(forms.Form):

@@ -75,6 +75,8 @@ def referral_new(request, client_id):
     form = forms.ReferralForm(request.POST or None, services=selectors.directory().filter(accepting_referrals=True),
                               consents=selectors.sharing_consents(client=client))
     context = {"form": form, "client": client}
+    if request.method == "GET":
+        audit.record(action=AuditAction.VIEW, object_type="referrals.referral_form", client_id=client.pk)
     if request.method == "POST" and form.is_valid():
         values = form.cleaned_data
         try:

@@ -104,5 +104,23 @@ def test_a_withdrawn_consent_leaves_only_that_notice(client, priya, rich_client,
     sign_in(client, priya)
     html = client.get(reverse("referrals:detail", args=[sent.pk])).content.decode()
     assert "Consent withdrawn" in html
-    for value in ["Zqreason", "Zqgiven", "012 999 888", "Positive, on ART", rich_client.uic, "Accept"]:
+    for value in ["Zqreason", "Zqgiven", "012 999 888", "Positive, on ART", rich_client.uic, "Accept", "HIV testing",
+                  "Closed, unresolved", "Centre A"]:
         assert value not in html
+
+
+def test_opening_and_previewing_a_referral_are_audited_with_field_names_only(client, alice, rich_client, partner):
+    from casemgmt.models import AuditEvent
+
+    service = partner_service(organisation=partner)
+    consent = sharing_consent(counsellor=alice, client=rich_client, partner=partner)
+    sign_in(client, alice)
+    url = reverse("referrals:new", args=[rich_client.pk])
+    client.get(url)
+    client.post(url, {"service": service.pk, "consent": consent.pk, "shared_categories": ["contact"],
+                      "reason": "Zqreason", "urgency": "routine", "step": "preview"})
+    opened = AuditEvent.objects.get(object_type="referrals.referral_form")
+    previewed = AuditEvent.objects.get(object_type="referrals.preview")
+    assert opened.client_id == previewed.client_id == rich_client.pk
+    assert previewed.fields == ["contact"]
+    assert "Zqreason" not in (previewed.reason or "")

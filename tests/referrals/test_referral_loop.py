@@ -242,3 +242,36 @@ def test_a_refused_action_says_why_on_the_page(client, setup, priya):
     from django.utils.html import escape
 
     assert escape(str(ERROR_STATE_CHANGED % {"state": "Accepted"})) in page
+
+
+@pytest.mark.parametrize("end", ["declined", "no_show", "completed", "closed_unresolved", "cancelled"])
+def test_nothing_moves_an_ended_referral(end, setup, alice, priya):
+    referral = setup["referral"]
+    if end == "declined":
+        services.referral_decline(actor=priya, referral=referral, reason="not_eligible")
+    elif end == "cancelled":
+        services.referral_cancel(actor=alice, referral=referral, reason="other")
+    else:
+        referral = advance(referral, priya, S.ACCEPTED, *([S.ATTENDED] if end == "completed" else []))
+        if end == "no_show":
+            services.referral_no_show(actor=priya, referral=referral, reason="could_not_contact")
+        elif end == "completed":
+            services.referral_complete(actor=priya, referral=referral, outcome="ongoing")
+        else:
+            services.referral_close_unresolved(actor=priya, referral=referral, reason="other")
+    assert Referral.objects.get(pk=referral.pk).status == end
+    for do, _sources, _target in RECEIVER.values():
+        with pytest.raises(TransitionRefused):
+            do(priya, referral)
+    with pytest.raises(TransitionRefused):
+        services.referral_send(actor=alice, referral=referral)
+    if end != "cancelled":
+        with pytest.raises(TransitionRefused):
+            services.referral_cancel(actor=alice, referral=referral, reason="other")
+    assert Referral.objects.get(pk=referral.pk).status == end
+
+
+def test_a_sent_referral_cannot_be_sent_again(setup, alice):
+    with pytest.raises(TransitionRefused) as exc:
+        services.referral_send(actor=alice, referral=setup["referral"])
+    assert exc.value.message == str(ERROR_STATE_CHANGED % {"state": "Sent"})
