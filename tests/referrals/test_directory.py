@@ -82,3 +82,27 @@ def test_export_directory_writes_hsds_shaped_json(services, tmp_path, partner):
     assert at["location_id"] in {loc["id"] for loc in org["locations"]}
     assert at["schedules"][0]["description"] == "Mon–Fri 08:00–17:00"
     assert org["locations"][0]["addresses"][0]["country"] == "KH"
+
+
+def test_an_administrator_edits_any_partners_service_in_the_administration(client, sam, services):
+    sign_in(client, sam)
+    url = reverse("admin:referrals_partnerservice_change", args=[services["legal"].pk])
+    assert client.get(url).status_code == 200
+    data = {"organisation": services["legal"].organisation_id, "service_type": "legal_aid", "province": "KH-2",
+            "district": "Test district", "address": "", "hours": "Mon–Fri 08:00–17:00", "contact": "Zqdesk-legal",
+            "languages": "Khmer, English", "eligibility": "Adults", "cost": "Free", "target_days": 14,
+            "description": ""}
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    services["legal"].refresh_from_db()
+    assert (services["legal"].target_days, services["legal"].accepting_referrals) == (14, False)
+    event = AuditEvent.objects.filter(object_type="referrals.partnerservice", action="change").get()
+    assert set(event.fields) == {"accepting_referrals", "target_days"}
+    assert event.actor_id == sam.pk
+
+
+def test_the_administration_has_no_referral(client, sam):
+    from django.urls import NoReverseMatch
+
+    with pytest.raises(NoReverseMatch):
+        reverse("admin:referrals_referral_changelist")
