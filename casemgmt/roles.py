@@ -83,7 +83,7 @@ class Province(models.TextChoices):
 
 # Model permissions of the system administrator's group: accounts, organisations, memberships,
 # membership changes, two-factor devices (seen, never edited: a reset goes through the account's action),
-# lockouts. Never a client or referral model.
+# lockouts, and the partner service directory (not client data). Never a client or referral model.
 SYSTEM_ADMINISTRATOR_PERMISSIONS = [
     ("auth", "user", ["add", "change", "view"]),
     ("casemgmt", "organisation", ["add", "change", "view"]),
@@ -91,4 +91,5 @@ SYSTEM_ADMINISTRATOR_PERMISSIONS = [
     ("casemgmt", "membershipchange", ["view"]),
     ("otp_totp", "totpdevice", ["view"]),
     ("axes", "accessattempt", ["view", "delete"]),
+    ("referrals", "partnerservice", ["add", "change", "view"]),
 ]

@@ -28,6 +28,7 @@ from clients.models import (
     TransferStatus,
 )
 from clients.selectors import CHANGE, VIEW, has_active_treatment_consent
+from clients.signals import consent_revoked
 from clients.uic import compute_uic
 from clients.validators import not_in_future_field
 
@@ -326,6 +327,7 @@ def consent_revoke(*, actor, consent: Consent, revoked_on: datetime.date, reason
     touch(consent.client)
     audit.record(actor=actor, action=AuditAction.CONSENT_CHANGE, object_type="clients.consent", object_id=consent.pk,
                  client_id=consent.client_id, fields=["revoked_on", "revoke_reason"], reason="revoked")
+    consent_revoked.send(sender=Consent, consent=consent, actor=actor)
     return consent
 
 

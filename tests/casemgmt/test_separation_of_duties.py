@@ -394,7 +394,8 @@ def test_every_step_is_audited_naming_the_change_with_its_fields(sam, sam2, priy
 def test_the_administration_site_offers_no_other_way_to_client_data(sam, alice, centre_a):
     registered = {model._meta.label_lower for model in admin.site._registry}
     assert registered == {"auth.user", "casemgmt.organisation", "casemgmt.membership", "casemgmt.membershipchange",
-                          "otp_totp.totpdevice", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"}
+                          "otp_totp.totpdevice", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog",
+                          "referrals.partnerservice"}  # the service directory: no client data
     assert Group not in admin.site._registry and Permission not in admin.site._registry
 
     browser = as_user(sam)

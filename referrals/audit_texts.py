@@ -1,0 +1,35 @@
+"""How the referral loop's audit events read on the client's timeline and in the audit trail (never a value)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from casemgmt.audit_texts import register_audit_text
+from casemgmt.models import AuditAction
+
+REFERRAL_CREATED = _("Referral to a partner drafted")
+REFERRAL_OPENED = _("Referral opened")
+REFERRAL_CHANGED = _("Referral status changed")
+REFERRAL_CLOSED_BY_WITHDRAWAL = _("Referral closed: consent withdrawn")
+PREVIEW_OPENED = _("Referral previewed as the partner will see it")
+FORM_OPENED = _("Referral form opened")
+DIRECTORY_SEARCHED = _("Service directory searched")
+SERVICE_ADDED = _("Partner service added to the directory")
+SERVICE_CHANGED = _("Partner service changed in the directory")
+SERVICE_OPENED = _("Partner service opened for changing")
+DIRECTORY_EXPORTED = _("Service directory exported")
+
+
+def register() -> None:
+    register_audit_text("referrals.referral", noun=_("referral"), model="referrals.Referral", texts={
+        AuditAction.CREATE: REFERRAL_CREATED,
+        AuditAction.VIEW: REFERRAL_OPENED,
+        AuditAction.CHANGE: lambda event, names: REFERRAL_CLOSED_BY_WITHDRAWAL
+        if event.reason == "consent withdrawn" else REFERRAL_CHANGED,
+    }, reason=lambda event, names: event.reason if "->" in (event.reason or "") else "")
+    register_audit_text("referrals.referral_form", noun=_("referral form"), texts={AuditAction.VIEW: FORM_OPENED})
+    register_audit_text("referrals.preview", noun=_("referral preview"), texts={AuditAction.VIEW: PREVIEW_OPENED})
+    register_audit_text("referrals.partnerservice", noun=_("partner service"), model="referrals.PartnerService",
+                        texts={AuditAction.SEARCH: DIRECTORY_SEARCHED, AuditAction.CREATE: SERVICE_ADDED,
+                               AuditAction.CHANGE: SERVICE_CHANGED, AuditAction.VIEW: SERVICE_OPENED,
+                               AuditAction.EXPORT: DIRECTORY_EXPORTED})

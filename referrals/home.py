@@ -1,0 +1,20 @@
+"""The referral officer's home panel: the inbox of referrals to their organisation."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from casemgmt.roles import Role
+from referrals import selectors
+
+
+def partner_inbox_panel(request) -> dict | None:
+    if request.role != Role.REFERRAL_OFFICER:
+        return None
+    inbox = selectors.partner_inbox(user=request.user)
+    return {
+        "template": "referrals/home_panel.html",
+        "inbox": inbox,
+        "lists": [(_("Overdue"), inbox.overdue), (_("New referrals"), inbox.new), (_("Due soon"), inbox.due_soon),
+                  (_("Accepted"), inbox.accepted)],
+    }

@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from casemgmt.management.base import AuditedCommand
+from casemgmt.models import Organisation
+from referrals.demo import DIRECTORY, seed_demo_referrals
+
+
+class Command(AuditedCommand):
+    help = (
+        "Add the two demo partners' services to the directory and 13 synthetic demo referrals to the Health Access "
+        "partner, in every state, one closed by a consent withdrawal. Runs after seed_demo and seed_demo_clients; "
+        "does nothing if the directory has them. Development only."
+    )
+
+    def handle(self, *args, **options):
+        if not settings.DEVELOPMENT:
+            raise CommandError("seed_demo_referrals runs only with CASEMGMT_DEVELOPMENT=1.")
+        users = get_user_model().objects
+        try:
+            with transaction.atomic():
+                count = seed_demo_referrals(
+                    centre=Organisation.objects.get(name="Demo Treatment Centre Phnom Penh"),
+                    prison=Organisation.objects.get(name="Demo Prison Health Unit Kandal"),
+                    partners={name: Organisation.objects.get(name=name) for name in DIRECTORY},
+                    counsellor=users.get(username="counsellor"),
+                    prison_counsellor=users.get(username="prison.counsellor"),
+                    officer=users.get(username="partner"),
+                )
+        except (Organisation.DoesNotExist, users.model.DoesNotExist, IndexError):
+            raise CommandError("Run `manage.py seed_demo` and `manage.py seed_demo_clients` first.") from None
+        self.stdout.write(f"Made {count} synthetic demo referrals." if count else "Demo referrals exist already.")

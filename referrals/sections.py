@@ -1,0 +1,19 @@
+"""The client page's section: the client's referrals, and the button to refer."""
+
+from __future__ import annotations
+
+from casemgmt.roles import CARE_STAFF
+from clients.selectors import clients_visible_to
+from referrals import selectors
+
+
+def referrals_section(*, user, client) -> dict | None:
+    from casemgmt import access
+
+    if access.role_of(user) not in CARE_STAFF:
+        return None
+    return {
+        "template": "referrals/client_section.html",
+        "referrals": selectors.referrals_of_client(user=user, client=client),
+        "can_refer": clients_visible_to(user, write=True).filter(pk=client.pk).exists(),
+    }

@@ -1,0 +1,146 @@
+"""Directory and referral pages. Thin: the policy (middleware), the access call, the form, the service."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from casemgmt import audit
+from casemgmt.models import AuditAction
+from casemgmt.roles import Role
+from casemgmt.submission import form_errors_from, submitted
+from casemgmt.transitions import TransitionRefused
+from clients.selectors import access_client
+from referrals import forms, selectors, services
+from referrals.models import OPEN_STATUSES, ReferralStatus
+
+MESSAGE_SENT = _("The referral was sent to the partner.")
+MESSAGE_DONE = _("The referral was updated.")
+
+# action name -> (service, form class or None, which side)
+RECEIVER_ACTIONS = {
+    "accept": (services.referral_accept, None),
+    "decline": (services.referral_decline, forms.ReasonForm),
+    "attend": (services.referral_attend, None),
+    "no_show": (services.referral_no_show, forms.ReasonForm),
+    "complete": (services.referral_complete, forms.OutcomeForm),
+    "close_unresolved": (services.referral_close_unresolved, forms.ReasonForm),
+}
+SENDER_ACTIONS = {
+    "send": (services.referral_send, None),
+    "cancel": (services.referral_cancel, forms.ReasonForm),
+}
+
+
+@require_GET
+def directory(request):
+    form = forms.DirectorySearchForm(request.GET or None)
+    values = form.cleaned_data if form.is_valid() else {}
+    found = selectors.directory(service_type=values.get("service_type", ""), province=values.get("province", ""))
+    audit.record(action=AuditAction.SEARCH, object_type="referrals.partnerservice",
+                 fields=sorted(k for k, v in values.items() if v))
+    return render(request, "referrals/directory.html", {
+        "form": form, "services": found,
+        "own_organisation": request.organisation if request.role == Role.REFERRAL_OFFICER else None,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def service_add(request):
+    form = forms.PartnerServiceForm(request.POST or None)
+    done = submitted(request, form, lambda values: services.partner_service_save(actor=request.user, values=values),
+                     then=lambda _service: redirect("referrals:directory"))
+    return done or render(request, "referrals/service_form.html", {"form": form, "heading": _("Add a service")})
+
+
+@require_http_methods(["GET", "POST"])
+def service_edit(request, service_id):
+    service = selectors.access_partner_service(user=request.user, service_id=service_id)
+    form = forms.PartnerServiceForm(request.POST or None, instance=service)
+    if request.method == "GET":
+        audit.record(action=AuditAction.VIEW, object_type="referrals.partnerservice", object_id=service.pk)
+    done = submitted(request, form, lambda values: services.partner_service_save(
+        actor=request.user, values=values, service=service), then=lambda _service: redirect("referrals:directory"))
+    return done or render(request, "referrals/service_form.html", {"form": form, "heading": _("Edit a service")})
+
+
+@require_http_methods(["GET", "POST"])
+def referral_new(request, client_id):
+    """Choose service, consent, categories, reason, urgency, due date; then the preview; then send."""
+    client = access_client(user=request.user, client_id=client_id, write=True)
+    form = forms.ReferralForm(request.POST or None, services=selectors.directory().filter(accepting_referrals=True),
+                              consents=selectors.sharing_consents(client=client))
+    context = {"form": form, "client": client}
+    if request.method == "GET":
+        audit.record(action=AuditAction.VIEW, object_type="referrals.referral_form", client_id=client.pk)
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        try:
+            services.check_consent(consent=values["consent"], client=client, partner=values["service"].organisation,
+                                   categories=values["shared_categories"])
+            if request.POST.get("step") == "send":
+                referral = services.referral_create(
+                    actor=request.user, client=client, service=values["service"], consent=values["consent"],
+                    categories=values["shared_categories"], reason=values["reason"], urgency=values["urgency"],
+                    due_on=values["due_on"])
+                services.referral_send(actor=request.user, referral=referral)
+                messages.success(request, MESSAGE_SENT)
+                return redirect("referrals:detail", referral_id=referral.pk)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        except TransitionRefused as exc:
+            form.add_error(None, exc.message)
+        else:
+            audit.record(action=AuditAction.VIEW, object_type="referrals.preview", client_id=client.pk,
+                         fields=list(values["shared_categories"]))
+            context["preview"] = selectors.shared_view(
+                client=client, categories=values["shared_categories"], service=values["service"],
+                from_organisation=request.organisation, urgency=values["urgency"], reason=values["reason"],
+                due_on=values["due_on"])
+    return render(request, "referrals/new.html", context)
+
+
+@require_GET
+def detail(request, referral_id):
+    referral = selectors.access_referral(user=request.user, referral_id=referral_id)
+    partner = request.role == Role.REFERRAL_OFFICER
+    shared = selectors.shared_view_of(referral)
+    audit.record(action=AuditAction.VIEW, object_type="referrals.referral", object_id=referral.pk,
+                 client_id=referral.client_id,
+                 fields=[] if shared.consent_withdrawn else ["reason", *shared.categories])
+    return render(request, "referrals/detail.html", {
+        "referral": referral, "shared": shared, "partner": partner,
+        "reason_form": forms.ReasonForm(), "outcome_form": forms.OutcomeForm(), "statuses": ReferralStatus,
+        "overdue": selectors.is_overdue(referral), "is_open": referral.status in OPEN_STATUSES,
+    })
+
+
+@require_POST
+def act(request, referral_id):
+    partner = request.role == Role.REFERRAL_OFFICER
+    referral = selectors.access_referral(user=request.user, referral_id=referral_id, write=not partner)
+    actions = RECEIVER_ACTIONS if partner else SENDER_ACTIONS
+    name = request.POST.get("action", "")
+    if name not in actions:
+        raise Http404
+    service, form_class = actions[name]
+    kwargs = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+            return redirect("referrals:detail", referral_id=referral.pk)
+        kwargs = dict(form.cleaned_data)
+    try:
+        service(actor=request.user, referral=referral, **kwargs)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except TransitionRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, MESSAGE_DONE)
+    return redirect("referrals:detail", referral_id=referral.pk)
