@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "axes",
     "casemgmt",
     "clients",
+    "counselling",
     "referrals",
 ]
 
