@@ -11,10 +11,9 @@ from casemgmt.roles import Role
 from counselling import dates, selectors
 
 
-def _flags(user) -> tuple[list, int]:
-    flags = selectors.open_flags(user=user)
-    shown = list(flags[:selectors.PANEL_ROWS])
-    return shown, len(shown) if len(shown) < selectors.PANEL_ROWS else flags.count()
+def _first(queryset) -> tuple[list, int]:
+    """The first rows of a list and its length: two queries, however long it is."""
+    return list(queryset[:selectors.PANEL_ROWS]), queryset.count()
 
 
 def counselling_panel(request) -> dict | None:
@@ -30,18 +29,16 @@ def counselling_panel(request) -> dict | None:
 
 def _counsellor(request) -> dict:
     user = request.user
-    tasks = selectors.open_tasks(user=user)
-    shown_tasks = selectors.tasks_with_due(tasks[:selectors.PANEL_ROWS])
-    unseen = selectors.not_seen(user=user)
-    shown_unseen = list(unseen[:selectors.PANEL_ROWS])
-    flags, flag_count = _flags(user)
+    tasks, task_count = _first(selectors.open_tasks(user=user))
+    unseen, unseen_count = _first(selectors.not_seen(user=user))
+    flags, flag_count = _first(selectors.open_flags(user=user))
     return {
         "template": "counselling/home_counsellor.html",
         "agenda": selectors.agenda(user=user),
-        "tasks": shown_tasks,
-        "task_count": len(shown_tasks) if len(shown_tasks) < selectors.PANEL_ROWS else tasks.count(),
-        "unseen": shown_unseen,
-        "unseen_count": len(shown_unseen) if len(shown_unseen) < selectors.PANEL_ROWS else unseen.count(),
+        "tasks": selectors.tasks_with_due(tasks),
+        "task_count": task_count,
+        "unseen": unseen,
+        "unseen_count": unseen_count,
         "flags": flags,
         "flag_count": flag_count,
         "days": dates.NOT_SEEN_DAYS,
@@ -50,7 +47,7 @@ def _counsellor(request) -> dict:
 
 
 def _manager(request) -> dict:
-    flags, flag_count = _flags(request.user)
+    flags, flag_count = _first(selectors.open_flags(user=request.user))
     return {
         "template": "counselling/home_manager.html",
         "dashboard": selectors.dashboard(organisation=request.organisation),

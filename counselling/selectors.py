@@ -157,14 +157,14 @@ def client_counselling(*, user, client: Client, limit: int = CLIENT_PAGE_SESSION
                        now: datetime.datetime | None = None) -> ClientCounselling:
     """What the client page shows of ``client`` (already looked up through ``access_client``): open flags,
     open follow-up tasks, upcoming appointments and the latest sessions with this client's own note, nothing of
-    any other participant. Five queries, whatever the length of the history."""
+    any other participant. Six queries, whatever the length of the history."""
     today = dates.today(now)
     participations = Participant.objects.filter(client=client).select_related("session", "session__counsellor")
     upcoming = list(participations.filter(attendance=Attendance.SCHEDULED).order_by("starts_at", "id")
                     [:CLIENT_PAGE_UPCOMING])
     history_rows = participations.exclude(attendance=Attendance.SCHEDULED)
     history = list(history_rows.order_by("-starts_at", "-id")[:limit])
-    count = len(history) if len(history) < limit else history_rows.count()
+    count = history_rows.count()
     flags = list(RiskFlag.objects.filter(client=client).filter(
         Q(status=FlagStatus.OPEN) | Q(participant__in=[p.pk for p in history])).select_related("raised_by")
         .order_by("-raised_at"))

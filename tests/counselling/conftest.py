@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from casemgmt.roles import Role
 from tests.factories import member
@@ -22,3 +22,13 @@ def carol(centre_a):
 def _english_after_each_test():
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """``clock(moment)`` makes ``timezone.now()`` answer ``moment`` from then on (pages, services, audit)."""
+    def set_now(moment):
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+        return moment
+
+    return set_now
