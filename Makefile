@@ -40,6 +40,7 @@ run: setup
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_clients
+	$(PY) manage.py seed_demo_counselling
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
 test: setup
