@@ -5,15 +5,18 @@ clients and sessions."""
 
 from __future__ import annotations
 
-from casemgmt import audit
+from django.db.models import Count, Window
+
+from casemgmt import audit, crypto
 from casemgmt.models import AuditAction
 from casemgmt.roles import Role
 from counselling import dates, selectors
 
 
 def _first(queryset) -> tuple[list, int]:
-    """The first rows of a list and its length: two queries, however long it is."""
-    return list(queryset[:selectors.PANEL_ROWS]), queryset.count()
+    """The first rows of a list and its length, in one query however long it is (a window count)."""
+    rows = list(queryset.annotate(list_length=Window(Count("pk")))[:selectors.PANEL_ROWS])
+    return rows, rows[0].list_length if rows else 0
 
 
 def counselling_panel(request) -> dict | None:
@@ -32,9 +35,13 @@ def _counsellor(request) -> dict:
     tasks, task_count = _first(selectors.open_tasks(user=user))
     unseen, unseen_count = _first(selectors.not_seen(user=user))
     flags, flag_count = _first(selectors.open_flags(user=user))
+    agenda = selectors.agenda(user=user, keys=False)
+    # The data keys of every client the panels show, in one query.
+    crypto.load_data_keys({*(t.client_id for t in tasks), *(c.pk for c in unseen), *(f.client_id for f in flags),
+                           *(p.client_id for s in agenda.sessions for p in s.visible)})
     return {
         "template": "counselling/home_counsellor.html",
-        "agenda": selectors.agenda(user=user),
+        "agenda": agenda,
         "tasks": selectors.tasks_with_due(tasks),
         "task_count": task_count,
         "unseen": unseen,
@@ -47,7 +54,7 @@ def _counsellor(request) -> dict:
 
 
 def _manager(request) -> dict:
-    flags, flag_count = _first(selectors.open_flags(user=request.user))
+    flags, flag_count = _first(selectors.open_flags(user=request.user).with_data_keys())
     return {
         "template": "counselling/home_manager.html",
         "dashboard": selectors.dashboard(organisation=request.organisation),

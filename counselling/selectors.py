@@ -3,7 +3,9 @@
 Every client-facing read goes through ``clients.selectors.clients_visible_to``: a counsellor sees the sessions,
 notes, flags and tasks of their own caseload, a centre manager those of their centre, nobody else anything.
 A session page lists only the participants the viewer may see and counts the others without naming them.
-Lists run a fixed number of queries whatever the number of rows (aggregates in SQL, data keys in one query).
+Lists run a fixed number of queries whatever the number of rows (aggregates in SQL). The list querysets leave
+the data keys of their rows to the caller: a page adds ``.with_data_keys()``, the home panel loads those of all
+its lists in one query.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.http import Http404
 from django.utils import timezone
 
@@ -34,6 +36,7 @@ from counselling.models import (
 )
 
 PANEL_ROWS = 10
+AGENDA_ROWS = 80
 CLIENT_PAGE_SESSIONS = 20
 CLIENT_PAGE_UPCOMING = 5
 
@@ -70,16 +73,22 @@ def access_session(*, user, session_id) -> Session:
     return session
 
 
-def visible_participants(*, user, sessions: list[Session], write: bool = False) -> None:
+def visible_participants(*, user, sessions: list[Session], write: bool = False, keys: bool = True) -> list:
     """Give each session ``visible`` (its participants whose client ``user`` may see, with UIC and initials) and
-    ``hidden`` (how many others it has: counted, never named). Two queries for any number of sessions."""
+    ``hidden`` (how many others it has: counted, never named). Two queries for any number of sessions (one when
+    they carry ``participant_count``), and their clients' data keys in one more unless ``keys`` is false (the
+    caller loads them with others'). Returns the visible participants."""
     if not sessions:
-        return
+        return []
     ids = [s.pk for s in sessions]
-    totals = dict(Participant.objects.filter(session__in=ids).values_list("session_id").annotate(n=Count("id"))
-                  .order_by())
+    if all(hasattr(s, "participant_count") for s in sessions):
+        totals = {s.pk: s.participant_count for s in sessions}
+    else:
+        totals = dict(Participant.objects.filter(session__in=ids).values_list("session_id")
+                      .annotate(n=Count("id")).order_by())
     rows = (Participant.objects.filter(session__in=ids, client__in=clients_visible_to(user, write=write))
-            .select_related("client").order_by("starts_at", "id").with_data_keys())
+            .select_related("client").order_by("starts_at", "id"))
+    rows = list(rows.with_data_keys() if keys else rows)
     by_session: dict = {}
     for participant in rows:
         by_session.setdefault(participant.session_id, []).append(participant)
@@ -88,6 +97,7 @@ def visible_participants(*, user, sessions: list[Session], write: bool = False) 
         for participant in session.visible:
             participant.session = session
         session.hidden = totals.get(session.pk, 0) - len(session.visible)
+    return rows
 
 
 def access_participant(*, user, session: Session, participant_id, write: bool = False) -> Participant:
@@ -123,19 +133,26 @@ class Agenda:
     next_days: list[Session] = field(default_factory=list)
     unrecorded: list[Session] = field(default_factory=list)
 
+    @property
+    def sessions(self) -> list[Session]:
+        return [*self.today, *self.next_days, *self.unrecorded]
 
-def agenda(*, user, now: datetime.datetime | None = None) -> Agenda:
-    """Three queries, whatever the number of sessions: sessions, participant counts, visible participants."""
+
+def agenda(*, user, now: datetime.datetime | None = None, keys: bool = True) -> Agenda:
+    """Three queries, whatever the number of sessions: the sessions of today and the next days, the earlier ones
+    never recorded (each with their participant counts), and the visible participants (and, unless ``keys`` is
+    false, their clients' data keys)."""
     today = dates.today(now)
     start, tomorrow = dates.day_start(today), dates.day_start(today + datetime.timedelta(days=1))
     end = dates.day_start(today + datetime.timedelta(days=dates.NEXT_DAYS + 1))
-    mine = Session.objects.filter(organisation=access.organisation_of(user), counsellor=user)
+    mine = (Session.objects.filter(organisation=access.organisation_of(user), counsellor=user)
+            .annotate(participant_count=Count("participants")))
     coming = list(mine.filter(starts_at__gte=start, starts_at__lt=end)
-                  .filter(Q(starts_at__lt=tomorrow) | Q(status=SessionStatus.SCHEDULED))
-                  .order_by("starts_at", "id")[:50])
+                  .filter(Q(starts_at__lt=tomorrow) | Q(status=SessionStatus.SCHEDULED))  # today's: recorded or not
+                  .order_by("starts_at", "id")[:AGENDA_ROWS])
     unrecorded = list(mine.filter(status=SessionStatus.SCHEDULED, starts_at__lt=start)
                       .order_by("-starts_at", "id")[:PANEL_ROWS])
-    visible_participants(user=user, sessions=coming + unrecorded)
+    visible_participants(user=user, sessions=coming + unrecorded, keys=keys)
     return Agenda(today=[s for s in coming if s.starts_at < tomorrow],
                   next_days=[s for s in coming if s.starts_at >= tomorrow], unrecorded=unrecorded)
 
@@ -157,14 +174,14 @@ def client_counselling(*, user, client: Client, limit: int = CLIENT_PAGE_SESSION
                        now: datetime.datetime | None = None) -> ClientCounselling:
     """What the client page shows of ``client`` (already looked up through ``access_client``): open flags,
     open follow-up tasks, upcoming appointments and the latest sessions with this client's own note, nothing of
-    any other participant. Six queries, whatever the length of the history."""
+    any other participant. Four queries, whatever the length of the history."""
     today = dates.today(now)
     participations = Participant.objects.filter(client=client).select_related("session", "session__counsellor")
     upcoming = list(participations.filter(attendance=Attendance.SCHEDULED).order_by("starts_at", "id")
                     [:CLIENT_PAGE_UPCOMING])
-    history_rows = participations.exclude(attendance=Attendance.SCHEDULED)
-    history = list(history_rows.order_by("-starts_at", "-id")[:limit])
-    count = history_rows.count()
+    history = list(participations.exclude(attendance=Attendance.SCHEDULED)
+                   .annotate(history_length=Window(Count("pk"))).order_by("-starts_at", "-id")[:limit])
+    count = history[0].history_length if history else 0
     flags = list(RiskFlag.objects.filter(client=client).filter(
         Q(status=FlagStatus.OPEN) | Q(participant__in=[p.pk for p in history])).select_related("raised_by")
         .order_by("-raised_at"))
@@ -203,7 +220,7 @@ def open_flags(*, user) -> QuerySet[RiskFlag]:
     else:
         flags = flags.filter(client__in=clients_visible_to(user))
     return (flags.exclude(client__status=ClientStatus.ERASED).select_related("client", "client__counsellor")
-            .order_by("-raised_at", "id").with_data_keys())
+            .order_by("-raised_at", "id"))
 
 
 def access_flag(*, user, client: Client, flag_id) -> RiskFlag:
@@ -225,7 +242,7 @@ def open_tasks(*, user) -> QuerySet[FollowUpTask]:
     """Open follow-up tasks of the clients ``user`` may see (a client's current counsellor has them), by due
     date."""
     return (FollowUpTask.objects.filter(status=TaskStatus.OPEN, client__in=clients_visible_to(user))
-            .select_related("client", "participant").order_by("due_on", "created_at", "id").with_data_keys())
+            .select_related("client", "participant").order_by("due_on", "created_at", "id"))
 
 
 def tasks_with_due(tasks, *, now: datetime.datetime | None = None) -> list[FollowUpTask]:
@@ -253,7 +270,7 @@ def not_seen(*, user, now: datetime.datetime | None = None, days: int = dates.NO
     return (clients_visible_to(user).filter(status=ClientStatus.ACTIVE).annotate(last_seen=Subquery(last_seen))
             .filter(Q(last_seen__lt=cutoff) | Q(last_seen__isnull=True, created_at__lt=cutoff))
             .only("id", "uic", "given_name", "family_name", "created_at")
-            .order_by(F("last_seen").asc(nulls_first=True), "id").with_data_keys())
+            .order_by(F("last_seen").asc(nulls_first=True), "id"))
 
 
 # --------------------------------------------------------------------------------------------

@@ -265,14 +265,14 @@ def note_edit(request, session_id, participant_id):
 
 @require_GET
 def flags(request):
-    page = _page(request, selectors.open_flags(user=request.user))
+    page = _page(request, selectors.open_flags(user=request.user).with_data_keys())
     audit.record(action=AuditAction.VIEW, object_type="counselling.riskflags")
     return render(request, "counselling/flags.html", {"page": page})
 
 
 @require_GET
 def tasks(request):
-    page = _page(request, selectors.open_tasks(user=request.user))
+    page = _page(request, selectors.open_tasks(user=request.user).with_data_keys())
     page.object_list = selectors.tasks_with_due(page.object_list)
     audit.record(action=AuditAction.VIEW, object_type="counselling.followuptasks")
     return render(request, "counselling/tasks.html", {"page": page})
@@ -295,6 +295,6 @@ def task_done(request, task_id):
 
 @require_GET
 def not_seen(request):
-    page = _page(request, selectors.not_seen(user=request.user))
+    page = _page(request, selectors.not_seen(user=request.user).with_data_keys())
     audit.record(action=AuditAction.VIEW, object_type="counselling.not_seen")
     return render(request, "counselling/not_seen.html", {"page": page, "days": dates.NOT_SEEN_DAYS})
