@@ -37,6 +37,10 @@ from counselling.models import (
 
 PANEL_ROWS = 10
 AGENDA_ROWS = 80
+# What a list shows of a client (UIC and initials) and the version their values are bound to: a client row has a
+# dozen encrypted columns, and a list that loads them all spends more time on them than on anything else.
+CLIENT_IN_LISTS = ("client__id", "client__uic", "client__given_name", "client__family_name", "client__version",
+                   "client__organisation_id", "client__counsellor_id", "client__status")
 CLIENT_PAGE_SESSIONS = 20
 CLIENT_PAGE_UPCOMING = 5
 
@@ -87,7 +91,9 @@ def visible_participants(*, user, sessions: list[Session], write: bool = False, 
         totals = dict(Participant.objects.filter(session__in=ids).values_list("session_id")
                       .annotate(n=Count("id")).order_by())
     rows = (Participant.objects.filter(session__in=ids, client__in=clients_visible_to(user, write=write))
-            .select_related("client").order_by("starts_at", "id"))
+            .select_related("client").only("id", "session_id", "client_id", "starts_at", "attendance", "note",
+                                           "recorded_at", *CLIENT_IN_LISTS)
+            .order_by("starts_at", "id"))
     rows = list(rows.with_data_keys() if keys else rows)
     by_session: dict = {}
     for participant in rows:
@@ -220,6 +226,8 @@ def open_flags(*, user) -> QuerySet[RiskFlag]:
     else:
         flags = flags.filter(client__in=clients_visible_to(user))
     return (flags.exclude(client__status=ClientStatus.ERASED).select_related("client", "client__counsellor")
+            .only("id", "client_id", "organisation_id", "kind", "status", "raised_at", *CLIENT_IN_LISTS,
+                  "client__counsellor__username")
             .order_by("-raised_at", "id"))
 
 
@@ -242,7 +250,10 @@ def open_tasks(*, user) -> QuerySet[FollowUpTask]:
     """Open follow-up tasks of the clients ``user`` may see (a client's current counsellor has them), by due
     date."""
     return (FollowUpTask.objects.filter(status=TaskStatus.OPEN, client__in=clients_visible_to(user))
-            .select_related("client", "participant").order_by("due_on", "created_at", "id"))
+            .select_related("client", "participant")
+            .only("id", "client_id", "participant_id", "reason", "due_on", "status", "created_at", *CLIENT_IN_LISTS,
+                  "participant__starts_at", "participant__version", "participant__client_id")
+            .order_by("due_on", "created_at", "id"))
 
 
 def tasks_with_due(tasks, *, now: datetime.datetime | None = None) -> list[FollowUpTask]:

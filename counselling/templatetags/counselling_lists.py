@@ -13,13 +13,14 @@ import uuid
 from django import template
 from django.middleware.csrf import get_token
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from counselling.models import SessionStatus
+from counselling.models import Modality, RiskKind, SessionStatus
 
 register = template.Library()
 
@@ -39,9 +40,21 @@ def _local(moment):
     return timezone.localtime(moment, timezone.get_default_timezone())
 
 
-def _time(moment, fmt: str = "Y-m-d H:i"):
+DAY, MINUTE = "%Y-%m-%d", "%Y-%m-%d %H:%M"
+
+
+def _time(moment, fmt: str = MINUTE, weekday: bool = False):
+    """A ``<time>`` in the site's time zone (strftime: numbers only; the weekday's name translated)."""
     local = _local(moment)
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), dateformat.format(local, fmt))
+    shown = local.strftime(fmt)
+    if weekday:
+        shown = f"{WEEKDAYS_ABBR[local.weekday()]} {shown}"
+    return format_html('<time datetime="{}">{}</time>', local.isoformat(), shown)
+
+
+def _labels(choices) -> dict:
+    """A coded field's labels in the active language, looked up once per list."""
+    return {value: str(text) for value, text in choices.choices}
 
 
 def _client(client, detail) -> str:
@@ -59,25 +72,27 @@ def _who(session, detail) -> str:
 def agenda_rows(sessions, with_date: bool = False):
     """Time (the session's page), clients, modality, and "Record" while it is still to be recorded."""
     detail, page, record = _Urls("clients:detail"), _Urls("counselling:session"), _Urls("counselling:session_record")
-    label = _("Record")
+    label, modality, status = _("Record"), _labels(Modality), _labels(SessionStatus)
     return format_html_join("\n", '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>', (
-        (page(s.pk), _time(s.starts_at, "D Y-m-d H:i" if with_date else "H:i"), _who(s, detail), s.modality_label,
+        (page(s.pk), _time(s.starts_at, MINUTE, weekday=True) if with_date else _time(s.starts_at, "%H:%M"),
+         _who(s, detail), modality.get(s.modality, s.modality),
          format_html('<a href="{}">{}</a>', record(s.pk), label) if s.status == SessionStatus.SCHEDULED
-         else s.status_label)
+         else status.get(s.status, s.status))
         for s in sessions))
 
 
 @register.simple_tag
 def session_rows(sessions, with_counsellor: bool = False):
     detail, page = _Urls("clients:detail"), _Urls("counselling:session")
+    modality, status = _labels(Modality), _labels(SessionStatus)
     if with_counsellor:
         template_ = '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
-        rows = ((page(s.pk), _time(s.starts_at), _who(s, detail), s.modality_label, s.counsellor.username,
-                 s.status_label) for s in sessions)
+        rows = ((page(s.pk), _time(s.starts_at), _who(s, detail), modality.get(s.modality, s.modality),
+                 s.counsellor.username, status.get(s.status, s.status)) for s in sessions)
     else:
         template_ = '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>'
-        rows = ((page(s.pk), _time(s.starts_at), _who(s, detail), s.modality_label, s.status_label)
-                for s in sessions)
+        rows = ((page(s.pk), _time(s.starts_at), _who(s, detail), modality.get(s.modality, s.modality),
+                 status.get(s.status, s.status)) for s in sessions)
     return format_html_join("\n", template_, rows)
 
 
@@ -106,12 +121,12 @@ def task_rows(context, tasks):
 
 @register.simple_tag
 def flag_rows(flags, with_counsellor: bool = False):
-    detail = _Urls("clients:detail")
+    detail, kinds = _Urls("clients:detail"), _labels(RiskKind)
 
     def row(flag):
         cells = [format_html('<a href="{}"><code>{}</code></a>', detail(flag.client.pk), flag.client.uic),
-                 flag.client.initials, format_html("<strong>{}</strong>", flag.kind_label),
-                 _time(flag.raised_at, "Y-m-d")]
+                 flag.client.initials, format_html("<strong>{}</strong>", kinds.get(flag.kind, flag.kind)),
+                 _time(flag.raised_at, DAY)]
         if with_counsellor:
             counsellor = flag.client.counsellor
             cells.append(counsellor.username if counsellor is not None else NONE)
@@ -126,7 +141,7 @@ def unseen_rows(clients):
 
     def last_seen(client):
         if client.last_seen:
-            return _time(client.last_seen, "Y-m-d")
+            return _time(client.last_seen, DAY)
         return _("never (registered %(date)s)") % {"date": _local(client.created_at).date().isoformat()}
 
     return format_html_join("\n", '<tr><td><a href="{}"><code>{}</code></a></td><td>{}</td><td>{}</td></tr>', (
