@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from casemgmt.fields import EncryptedManager, EncryptedTextField
 from casemgmt.models import Organisation
@@ -28,7 +29,7 @@ class Modality(models.TextChoices):
     INDIVIDUAL = "individual", _("Individual")
     GROUP = "group", _("Group")
     FAMILY = "family", _("Family")
-    PHONE = "phone", _("Phone")
+    PHONE = "phone", pgettext_lazy("counselling modality", "Phone")
     OUTREACH = "outreach", _("Outreach")
 
 

@@ -250,7 +250,7 @@ def open_tasks(*, user) -> QuerySet[FollowUpTask]:
     """Open follow-up tasks of the clients ``user`` may see (a client's current counsellor has them), by due
     date."""
     return (FollowUpTask.objects.filter(status=TaskStatus.OPEN, client__in=clients_visible_to(user))
-            .select_related("client", "participant")
+            .exclude(client__status=ClientStatus.ERASED).select_related("client", "participant")
             .only("id", "client_id", "participant_id", "reason", "due_on", "status", "created_at", *CLIENT_IN_LISTS,
                   "participant__starts_at", "participant__version", "participant__client_id")
             .order_by("due_on", "created_at", "id"))

@@ -19,7 +19,7 @@ from casemgmt.versioning import Conflict
 from clients import selectors as client_selectors
 from clients.models import ClientStatus
 from counselling import dates, forms, selectors, services
-from counselling.models import Attendance, Modality, RiskFlag, SessionStatus
+from counselling.models import Attendance, FlagStatus, Modality, RiskFlag, SessionStatus
 
 PAGE_SIZE = 50
 
@@ -107,7 +107,7 @@ def flag_resolve(request, client_id, flag_id):
         else:
             messages.success(request, MESSAGE_FLAG_RESOLVED)
             return redirect("clients:detail", client_id=client.pk)
-    if flag.status != "open":
+    if flag.status != FlagStatus.OPEN:  # resolved: the page shows how
         audit.record(action=AuditAction.VIEW, object_type="counselling.riskflag", object_id=flag.pk,
                      client_id=client.pk, fields=["resolution_note"])
     return render(request, "counselling/flag_resolve.html", {"form": form, "client": client, "flag": flag})
