@@ -77,7 +77,7 @@ def _seed_centre(*, centre, counsellor, manager, seed: int, group_size: int, tod
     flagged = {clients[0].pk: "suicide", clients[2 % len(clients)].pk: "overdose"}
     for index, client in enumerate(clients):
         day = first + datetime.timedelta(days=rng.randrange(7))
-        last_day = today - datetime.timedelta(days=38 if client.pk in dropped else 2)
+        last_day = today - datetime.timedelta(days=38 if client.pk in dropped else 1)
         count = 0
         while day <= last_day:
             made += _individual(rng=rng, counsellor=counsellor, client=client, day=day, count=count,

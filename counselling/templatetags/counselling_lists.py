@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from counselling.models import Modality, RiskKind, SessionStatus
+from counselling.models import Approach, Attendance, FlagStatus, Modality, RiskKind, SessionStatus
 
 register = template.Library()
 
@@ -28,12 +28,16 @@ NONE = "—"
 _ANY_ID = uuid.UUID(int=0)  # reversed once a list, then the row's id put in its place (hex digits only)
 
 
-class _Urls:
-    def __init__(self, name: str) -> None:
-        self.pattern = reverse(name, args=[_ANY_ID])
+_OTHER_ID = uuid.UUID(int=1)
 
-    def __call__(self, pk) -> str:
-        return self.pattern.replace(str(_ANY_ID), str(pk))
+
+class _Urls:
+    def __init__(self, name: str, *, two: bool = False) -> None:
+        self.pattern = reverse(name, args=[_ANY_ID, _OTHER_ID] if two else [_ANY_ID])
+
+    def __call__(self, pk, other=None) -> str:
+        url = self.pattern.replace(str(_ANY_ID), str(pk))
+        return url if other is None else url.replace(str(_OTHER_ID), str(other))
 
 
 def _local(moment):
@@ -146,3 +150,38 @@ def unseen_rows(clients):
 
     return format_html_join("\n", '<tr><td><a href="{}"><code>{}</code></a></td><td>{}</td><td>{}</td></tr>', (
         (detail(c.pk), c.uic, c.initials, last_seen(c)) for c in clients))
+
+
+@register.simple_tag
+def history_rows(participations, organisation_id):
+    """A client's sessions on their own page: date (the session's page, when it was held at the viewer's centre),
+    modality, approach, attendance, minutes, and this client's own note with the risks it raised. Nothing of any
+    other participant."""
+    from django.template.defaultfilters import linebreaksbr
+
+    page, edit = _Urls("counselling:session"), _Urls("counselling:note_edit", two=True)
+    modality, approach, attendance = _labels(Modality), _labels(Approach), _labels(Attendance)
+    kinds, raised_label, resolved, edit_label = _labels(RiskKind), _("Risks raised:"), _("resolved"), _("Edit the note")
+
+    def risks(participant) -> str:
+        flags = getattr(participant, "flags_raised", ())
+        if not flags:
+            return ""
+        names = ", ".join(f"{kinds.get(f.kind, f.kind)} ({resolved})" if f.status == FlagStatus.RESOLVED
+                          else kinds.get(f.kind, f.kind) for f in flags)
+        return format_html("<br><small>{} {}</small>", raised_label, names)
+
+    def row(participant) -> str:
+        session = participant.session
+        here = session.organisation_id == organisation_id
+        when = _time(session.starts_at)
+        note = participant.note
+        return format_html(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}{}</td></tr>",
+            format_html('<a href="{}">{}</a>', page(session.pk), when) if here else when,
+            modality.get(session.modality, session.modality), approach.get(session.approach, NONE),
+            attendance.get(participant.attendance, participant.attendance), session.duration_minutes or NONE,
+            linebreaksbr(note) if note else NONE, risks(participant),
+            format_html('<br><a href="{}">{}</a>', edit(session.pk, participant.pk), edit_label) if here else "")
+
+    return mark_safe("\n".join(row(p) for p in participations))  # noqa: S308 - built with format_html

@@ -38,6 +38,14 @@ def test_it_runs_once_and_a_second_time_changes_nothing(demo, capsys):
     assert AuditEvent.objects.count() == events
 
 
+def test_every_row_it_wrote_matches_the_audit_trail(demo):
+    from casemgmt import integrity
+
+    report = integrity.verify_rows()
+    assert report.ok, report.problems
+    assert report.checked >= Participant.objects.count() + RiskFlag.objects.count()
+
+
 def test_it_gives_the_demo_counsellor_a_real_week(demo):
     counsellor = get_user_model().objects.get(username="counsellor")
     today = dates.today()

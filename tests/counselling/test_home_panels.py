@@ -83,6 +83,19 @@ def test_the_dashboard_counts_caseloads_and_this_months_sessions_in_local_days(c
     assert "Waiting for a counsellor" in html
 
 
+def test_caseload_sizes_are_counted_from_an_index_alone(postgresql_only, alice, centre_a):
+    """Whatever the size of the centre: an index-only scan, never the client rows (some 37,000 table pages for a
+    centre of 50,000 clients)."""
+    for n in range(3):
+        counselling_client(actor=alice, organisation=centre_a, n=n)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small would be read whole anyway
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    plan = selectors.caseload_counts(organisation=centre_a).explain()
+    assert "Index Only Scan using counselling_caseload_sizes" in plan, plan
+    assert sorted(n for _c, _s, n in selectors.caseload_counts(organisation=centre_a)) == [3]
+
+
 def populate(n: int, *, counsellor, colleague, manager, organisation, start: int = 100) -> None:
     """``n`` clients of ``counsellor`` (and one of a colleague), each with five sessions: two held (some raising a
     flag), one missed (a task), an appointment today and one in the next days; group sessions with the
