@@ -50,6 +50,7 @@ run: setup
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_clients
+	$(PY) manage.py seed_demo_counselling
 	$(PY) manage.py seed_demo_plans
 	$(PY) manage.py seed_demo_referrals
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000

@@ -19,6 +19,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 SUITES = {
     "crypto": "bench.crypto",
     "clients": "bench.clients",
+    "counselling": "bench.counselling",
     "plans": "bench.plans",
 }
 
@@ -30,6 +31,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer samples and smaller data sets (a smoke run)")
     parser.add_argument("--rotation-keys", type=int, default=None, help="data keys to rotate (default 100,000)")
     parser.add_argument("--clients", type=int, default=None, help="clients to seed (default 1,000,000)")
+    parser.add_argument("--sessions", type=int, default=None,
+                        help="counselling sessions to seed (default 5 per client)")
     parser.add_argument("--list", action="store_true", help="list the suites and exit")
     return parser.parse_args(argv)
 
@@ -64,7 +67,8 @@ def main(argv: list[str]) -> int:
         print(f"Python {platform.python_version()}, cryptography {cryptography.__version__}, {server}, "
               f"{os.cpu_count()} CPUs, {platform.machine()}", flush=True)
         context = Context(vendor=connection.vendor, quick=args.quick, options={"rotation_keys": args.rotation_keys,
-                                                                               "clients": args.clients})
+                                                                               "clients": args.clients,
+                                                                               "sessions": args.sessions})
         results = []
         for name in chosen:
             started = time.perf_counter()

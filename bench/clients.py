@@ -751,6 +751,7 @@ def run(context: Context) -> list[Result]:
         bits = crypto.blind_index_bits()
         with override_settings(CASEMGMT_DATA_KEY_CACHE_SIZE=cache_size):
             seeded = seed(clients)
+        context.options["seeded_clients"] = seeded  # the counselling suite adds its sessions to these clients
         crypto.reset_keyring()
         rate = clients / seeded.seconds
         budget = SEED_TARGET_S * clients / CLIENTS

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "axes",
     "casemgmt",
     "clients",
+    "counselling",
     "plans",
     "referrals",
 ]
