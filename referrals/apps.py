@@ -14,13 +14,14 @@ class ReferralsConfig(AppConfig):
         from casemgmt.home import register_home_panel
         from clients.sections import register_case_file_section
         from clients.signals import consent_revoked
-        from referrals.home import partner_inbox_panel
+        from referrals.home import care_staff_referrals_panel, partner_inbox_panel
         from referrals.sections import referrals_section
         from referrals.services import on_consent_revoked
 
         features.register_urls(prefix="referrals/", module="referrals.urls")
         features.register_nav_links(features.NavLink("referrals:directory", _("Directory")))
         register_home_panel(partner_inbox_panel)
+        register_home_panel(care_staff_referrals_panel)
         register_case_file_section(referrals_section, order=50)
         from referrals import audit_texts
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt.roles import Role
+from casemgmt.roles import CARE_STAFF, Role
 from referrals import selectors
 
 
@@ -18,3 +18,13 @@ def partner_inbox_panel(request) -> dict | None:
         "lists": [(_("Overdue"), inbox.overdue), (_("New referrals"), inbox.new), (_("Due soon"), inbox.due_soon),
                   (_("Accepted"), inbox.accepted)],
     }
+
+
+def care_staff_referrals_panel(request) -> dict | None:
+    """The counsellor's and manager's open referrals, until each loop is closed."""
+    if request.role not in CARE_STAFF:
+        return None
+    referrals = selectors.referrals_to_follow_up(user=request.user)
+    for referral in referrals:
+        referral.overdue = selectors.is_overdue(referral)
+    return {"template": "referrals/care_staff_panel.html", "referrals": referrals}

@@ -191,3 +191,12 @@ def status_counts(*, user) -> dict:
     return dict(referrals_visible_to(user).values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
 
 
+def referrals_to_follow_up(*, user, limit: int = 10) -> list[Referral]:
+    """Open referrals the user's centre sent for clients the user may see, oldest due first (UIC only shown)."""
+    return list(
+        referrals_visible_to(user).filter(status__in=OPEN_STATUSES)
+        .select_related("service", "to_organisation", "client").only(
+            "id", "status", "due_on", "sent_at", "service__service_type", "service__target_days",
+            "to_organisation__name", "client__id", "client__uic", "client__version")
+        .order_by("due_on", "id").with_data_keys()[:limit]
+    )

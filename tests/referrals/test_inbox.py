@@ -81,3 +81,24 @@ def test_the_client_page_lists_its_referrals_with_a_refer_button(client, setup, 
     assert reverse("referrals:detail", args=[setup["referral"].pk]) in html
     assert reverse("referrals:new", args=[setup["client"].pk]) in html
     assert "Sent" in html
+
+
+def test_care_staff_follow_their_open_referrals_from_home_until_the_loop_closes(client, partner, alice, bob, centre_a,
+                                                                                priya):
+    made = sent_to(partner, alice, centre_a, days_ago=10, target_days=7)
+    sign_in(client, alice)
+    home = client.get(reverse("home")).content.decode()
+    assert "Referrals to follow up" in home
+    assert made.client.uic in home and reverse("referrals:detail", args=[made.pk]) in home
+    assert "Overdue" in home  # not accepted within the service's 7 days
+    assert "Testdara" not in home  # lists name the client by UIC only
+
+    client.logout()
+    sign_in(client, bob)  # another centre sees nothing of it
+    other = client.get(reverse("home")).content.decode()
+    assert made.client.uic not in other and reverse("referrals:detail", args=[made.pk]) not in other
+
+    services.referral_cancel(actor=alice, referral=made, reason="client_declined")
+    client.logout()
+    sign_in(client, alice)  # the loop is closed: off the list (the client stays among the recent clients)
+    assert reverse("referrals:detail", args=[made.pk]) not in client.get(reverse("home")).content.decode()
