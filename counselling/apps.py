@@ -23,3 +23,7 @@ class CounsellingConfig(AppConfig):
         register_home_panel(counselling_panel)
         register_case_file_section(counselling_section, order=40)
         post_save.connect(follow_transfer, sender=Client, dispatch_uid="counselling_follow_transfer")
+
+        from counselling import audit_texts
+
+        audit_texts.register()

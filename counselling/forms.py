@@ -7,6 +7,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from casemgmt.text import PlainTextareaField
 from counselling.models import ONE_CLIENT_MODALITIES, RECORDED_ATTENDANCE, Approach, RiskKind
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -67,7 +68,7 @@ class SessionForm(forms.Form):
     attendance = _attendance_field()
     duration_minutes = _duration_field()
     approach = _approach_field()
-    note = forms.CharField(label=_("Note"), required=False, widget=NOTE)
+    note = PlainTextareaField(label=_("Note"), required=False, widget=NOTE)
     risk_flags = _flags_field()
     next_appointment = _next_field()
 
@@ -87,8 +88,8 @@ class OutcomeForm(forms.Form):
 
 class ParticipantOutcomeForm(forms.Form):
     attendance = _attendance_field()
-    note = forms.CharField(label=_("Note"), required=False, widget=NOTE,
-                           help_text=_("Only this client's counsellor and the centre's managers can read it."))
+    note = PlainTextareaField(label=_("Note"), required=False, widget=NOTE,
+                              help_text=_("Only this client's counsellor and the centre's managers can read it."))
     risk_flags = _flags_field()
 
 
@@ -98,7 +99,7 @@ class GroupSessionForm(forms.Form):
                               help_text=_("Leave unticked to schedule an upcoming group session."))
     duration_minutes = _duration_field()
     approach = _approach_field()
-    participants = forms.CharField(
+    participants = PlainTextareaField(
         label=_("Participants (UICs)"), widget=forms.Textarea(attrs={"rows": 5, "autocomplete": "off"}),
         help_text=_("One UIC per line: each client's page and your caseload show it. Clients of your own centre "
                     "only."))
@@ -111,13 +112,13 @@ class GroupSessionForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(label=_("Note"), required=False, widget=NOTE)
+    note = PlainTextareaField(label=_("Note"), required=False, widget=NOTE)
     # The version the form was filled in from: saving from an older one is a conflict (casemgmt.versioning).
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
 
 class ResolveFlagForm(forms.Form):
-    resolution_note = forms.CharField(
+    resolution_note = PlainTextareaField(
         label=_("How it was resolved"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("For example: safety plan agreed, referred to the hospital, no longer at risk."))
 

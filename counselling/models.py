@@ -21,6 +21,7 @@ from django.utils.translation import pgettext_lazy
 
 from casemgmt.fields import EncryptedManager, EncryptedTextField
 from casemgmt.models import Organisation
+from casemgmt.text import multiline_text
 from casemgmt.versioning import VersionedModel
 from clients.models import Client
 
@@ -161,7 +162,7 @@ class Participant(VersionedModel):
     starts_at = models.DateTimeField(editable=False)
     attendance = models.CharField(_("attendance"), max_length=16, choices=Attendance.choices,
                                   default=Attendance.SCHEDULED)
-    note = EncryptedTextField(_("note"), blank=True, default="")
+    note = EncryptedTextField(_("note"), blank=True, default="", validators=[multiline_text])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
     recorded_at = models.DateTimeField(null=True, blank=True)
@@ -209,7 +210,7 @@ class RiskFlag(VersionedModel):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="+")
-    resolution_note = EncryptedTextField(_("how it was resolved"), blank=True, default="")
+    resolution_note = EncryptedTextField(_("how it was resolved"), blank=True, default="", validators=[multiline_text])
 
     encryption_subject = "client_id"
     objects = EncryptedManager()

@@ -14,7 +14,7 @@ def counselling_section(*, user, client) -> dict | None:
         return None
     return {
         "template": "counselling/section.html",
-        "pdf_template": "counselling/pdf_section.html",
+        "pdf_template": "pdf/sections/counselling.html",
         "counselling": selectors.client_counselling(user=user, client=client),
         "organisation_id": access.organisation_of(user).pk,
     }

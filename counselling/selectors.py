@@ -21,7 +21,7 @@ from django.utils import timezone
 from casemgmt import access
 from casemgmt.roles import Role
 from clients.models import Client, ClientStatus
-from clients.selectors import clients_visible_to, counsellors_of
+from clients.selectors import access_client, clients_visible_to, counsellors_of
 from counselling import dates
 from counselling.models import (
     Attendance,
@@ -231,12 +231,37 @@ def open_flags(*, user) -> QuerySet[RiskFlag]:
             .order_by("-raised_at", "id"))
 
 
-def access_flag(*, user, client: Client, flag_id) -> RiskFlag:
+def access_flag(*, user, client_id, flag_id, write: bool = True) -> RiskFlag:
+    """A risk flag of a client ``user`` may reach (write, by default: the page resolves it); otherwise 404."""
+    client = access_client(user=user, client_id=client_id, write=write)
     flag = RiskFlag.objects.filter(client=client, pk=_as_uuid(flag_id)).select_related("participant__session").first()
     if flag is None:
         raise Http404
     flag.client = client
     return flag
+
+
+def with_flags_raised(participants: list[Participant]) -> None:
+    """Give each participant ``flags_raised``, the risks raised in their session: one query."""
+    raised: dict = {}
+    for flag in RiskFlag.objects.filter(participant__in=[p.pk for p in participants]).order_by("raised_at"):
+        raised.setdefault(flag.participant_id, []).append(flag)
+    for participant in participants:
+        participant.flags_raised = raised.get(participant.pk, [])
+
+
+def writable_clients_by_uic(*, user, uics) -> tuple[list[Client], list[tuple[str, str]]]:
+    """The clients ``user`` may write that the UICs name (exact, through the blind index), and the UICs that name
+    none ("none") or several ("several"). Nothing about clients outside the user's scope."""
+    writable = clients_visible_to(user, write=True).exclude(status=ClientStatus.ERASED)
+    found, problems = [], []
+    for uic in uics:
+        matches = writable.blind_search("uic_index", uic)
+        if len(matches) == 1:
+            found.append(matches[0])
+        else:
+            problems.append((uic, "none" if not matches else "several"))
+    return found, problems
 
 
 def _due(tasks: list[FollowUpTask], today: datetime.date) -> list[FollowUpTask]:
@@ -345,12 +370,3 @@ def now_minute() -> datetime.datetime:
     """Now, to the minute, in the site's time zone: the default of a form's date and time."""
     return timezone.localtime(timezone.now(), timezone.get_default_timezone()).replace(second=0, microsecond=0)
 
-
-def flags_raised_by(*, participants) -> dict:
-    """The risk flags raised in each of these (already visible) participations, by participant id, oldest first."""
-    from counselling.models import RiskFlag
-
-    flags: dict = {}
-    for flag in RiskFlag.objects.filter(participant__in=participants).order_by("raised_at"):
-        flags.setdefault(flag.participant_id, []).append(flag)
-    return flags

@@ -114,7 +114,8 @@ def _new_participant(*, actor, session: Session, client: Client, now, attendance
                               note=note, recorded_by=actor if recorded else None, recorded_at=now if recorded else None)
     participant.save(force_insert=True)
     audit.record(actor=actor, action=AuditAction.CREATE, object_type="counselling.participant",
-                 object_id=participant.pk, client_id=client.pk, fields=["attendance", *(["note"] if note else [])])
+                 object_id=participant.pk, client_id=client.pk, fields=["attendance", *(["note"] if note else [])],
+                 reason=f"attendance: {attendance}")  # a coded value, as a transition's reason names states
     return participant
 
 

@@ -14,10 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from casemgmt import audit
 from casemgmt.conflicts import conflict_page
 from casemgmt.models import AuditAction
+from casemgmt.submission import form_errors_from, submitted
 from casemgmt.transitions import TransitionRefused
-from casemgmt.versioning import Conflict
 from clients import selectors as client_selectors
-from clients.models import ClientStatus
 from counselling import dates, forms, selectors, services
 from counselling.models import Attendance, FlagStatus, Modality, SessionStatus
 
@@ -27,17 +26,12 @@ MESSAGE_RECORDED = _("The session is recorded.")
 MESSAGE_SCHEDULED = _("The appointment is scheduled.")
 MESSAGE_GROUP_SCHEDULED = _("The group session is scheduled.")
 MESSAGE_NOTHING_TO_RECORD = _("Everyone in this session you may see is recorded already.")
-MESSAGE_SAVED = _("Saved.")
 MESSAGE_FLAG_RESOLVED = _("The risk flag is resolved.")
 MESSAGE_TASK_DONE = _("The follow-up is marked done.")
 
 
-def _form_errors_from(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+def _to_client_page(client_id):
+    return lambda _result: redirect("clients:detail", client_id=client_id)
 
 
 def _page(request, queryset):
@@ -53,30 +47,19 @@ def session_add(request, client_id):
     client = client_selectors.access_client(user=request.user, client_id=client_id, write=True)
     form = forms.SessionForm(request.POST or None, initial={"starts_at": selectors.now_minute(),
                                                             "modality": Modality.INDIVIDUAL})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.session_record(actor=request.user, client=client, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_RECORDED)
-            return redirect("clients:detail", client_id=client.pk)
-    return render(request, "counselling/session_form.html", {"form": form, "client": client})
+    done = submitted(request, form, lambda data: services.session_record(actor=request.user, client=client, **data),
+                     then=_to_client_page(client.pk), message=MESSAGE_RECORDED)
+    return done or render(request, "counselling/session_form.html", {"form": form, "client": client})
 
 
 @require_http_methods(["GET", "POST"])
 def appointment_add(request, client_id):
     client = client_selectors.access_client(user=request.user, client_id=client_id, write=True)
     form = forms.AppointmentForm(request.POST or None, initial={"modality": Modality.INDIVIDUAL})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.appointment_schedule(actor=request.user, client=client, **form.cleaned_data)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SCHEDULED)
-            return redirect("clients:detail", client_id=client.pk)
-    return render(request, "counselling/appointment_form.html", {"form": form, "client": client})
+    done = submitted(request, form, lambda data: services.appointment_schedule(actor=request.user, client=client,
+                                                                               **data),
+                     then=_to_client_page(client.pk), message=MESSAGE_SCHEDULED)
+    return done or render(request, "counselling/appointment_form.html", {"form": form, "client": client})
 
 
 @require_GET
@@ -93,24 +76,16 @@ def client_sessions(request, client_id):
 
 @require_http_methods(["GET", "POST"])
 def flag_resolve(request, client_id, flag_id):
-    client = client_selectors.access_client(user=request.user, client_id=client_id, write=True)
-    flag = selectors.access_flag(user=request.user, client=client, flag_id=flag_id)
+    flag = selectors.access_flag(user=request.user, client_id=client_id, flag_id=flag_id)
     form = forms.ResolveFlagForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.flag_resolve(actor=request.user, flag=flag, **form.cleaned_data)
-        except TransitionRefused as exc:
-            messages.error(request, exc.message)
-            return redirect("clients:detail", client_id=client.pk)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_FLAG_RESOLVED)
-            return redirect("clients:detail", client_id=client.pk)
+    done = submitted(request, form, lambda data: services.flag_resolve(actor=request.user, flag=flag, **data),
+                     then=_to_client_page(flag.client_id), message=MESSAGE_FLAG_RESOLVED)
+    if done:
+        return done
     if flag.status != FlagStatus.OPEN:  # resolved: the page shows how
         audit.record(action=AuditAction.VIEW, object_type="counselling.riskflag", object_id=flag.pk,
-                     client_id=client.pk, fields=["resolution_note"])
-    return render(request, "counselling/flag_resolve.html", {"form": form, "client": client, "flag": flag})
+                     client_id=flag.client_id, fields=["resolution_note"])
+    return render(request, "counselling/flag_resolve.html", {"form": form, "client": flag.client, "flag": flag})
 
 
 # --------------------------------------------------------------------------------------------
@@ -131,40 +106,31 @@ def sessions(request):
 @require_http_methods(["GET", "POST"])
 def group_new(request):
     form = forms.GroupSessionForm(request.POST or None, initial={"starts_at": selectors.now_minute()})
-    if request.method == "POST" and form.is_valid():
-        found = _clients_by_uic(request, form)
-        if found is not None:
-            data = form.cleaned_data
-            try:
-                session = services.group_session_create(
-                    actor=request.user, starts_at=data["starts_at"], clients=found, held=data["held"],
-                    duration_minutes=data["duration_minutes"], approach=data["approach"])
-            except ValidationError as exc:
-                _form_errors_from(form, exc)
-            else:
-                if data["held"]:
-                    return redirect("counselling:session_record", session_id=session.pk)
-                messages.success(request, MESSAGE_GROUP_SCHEDULED)
-                return redirect("counselling:session", session_id=session.pk)
-    return render(request, "counselling/group_form.html", {"form": form})
+
+    def save(data):
+        return services.group_session_create(
+            actor=request.user, starts_at=data["starts_at"], clients=_clients_by_uic(request, data["participants"]),
+            held=data["held"], duration_minutes=data["duration_minutes"], approach=data["approach"])
+
+    def then(session):
+        if form.cleaned_data["held"]:  # it took place: its attendance next
+            return redirect("counselling:session_record", session_id=session.pk)
+        messages.success(request, MESSAGE_GROUP_SCHEDULED)
+        return redirect("counselling:session", session_id=session.pk)
+
+    done = submitted(request, form, save, then=then, message=None)
+    return done or render(request, "counselling/group_form.html", {"form": form})
 
 
-def _clients_by_uic(request, form) -> list | None:
-    """The clients the UICs name, among those the user may write (exact, through the blind index); otherwise
-    the form's errors, naming only what the user typed."""
-    writable = client_selectors.clients_visible_to(request.user, write=True).exclude(status=ClientStatus.ERASED)
-    found, errors = [], []
-    for uic in form.cleaned_data["participants"]:
-        matches = writable.blind_search("uic_index", uic)
-        if len(matches) == 1:
-            found.append(matches[0])
-        else:
-            errors.append(ValidationError(forms.ERROR_UIC_NOT_FOUND if not matches else forms.ERROR_UIC_AMBIGUOUS,
-                                          params={"uic": uic}))
+def _clients_by_uic(request, uics) -> list:
+    """The clients the UICs name, among those the user may write (exact, through the blind index); otherwise a
+    ``ValidationError`` naming only what the user typed."""
+    found, errors = selectors.writable_clients_by_uic(user=request.user, uics=uics)
     audit.record(action=AuditAction.SEARCH, object_type="clients.client", fields=["uic"])
     if errors:
-        form.add_error("participants", errors)
-        return None
+        raise ValidationError({"participants": [
+            ValidationError(forms.ERROR_UIC_NOT_FOUND if problem == "none" else forms.ERROR_UIC_AMBIGUOUS,
+                            params={"uic": uic}) for uic, problem in errors]})
     return found
 
 
@@ -172,9 +138,8 @@ def _clients_by_uic(request, form) -> list | None:
 def session_detail(request, session_id):
     session = selectors.access_session(user=request.user, session_id=session_id)
     selectors.visible_participants(user=request.user, sessions=[session])
-    flags = selectors.flags_raised_by(participants=session.visible)
+    selectors.with_flags_raised(session.visible)
     for participant in session.visible:
-        participant.flags_raised = flags.get(participant.pk, [])
         audit.record(action=AuditAction.VIEW, object_type="counselling.participant", object_id=participant.pk,
                      client_id=participant.client_id, fields=["attendance", "note"])
     audit.record(action=AuditAction.VIEW, object_type="counselling.session", object_id=session.pk)
@@ -212,14 +177,14 @@ def session_record(request, session_id):
         except TransitionRefused as exc:
             outcome.add_error(None, exc.message)
             status = 409
-        except ValidationError as exc:
+        except ValidationError as exc:  # each participant's refusal under their attendance, the others on top
             by_participant = {f"participant:{p.pk}": form for p, form in rows}
-            for name, errors in exc.error_dict.items():
+            for name, errors in exc.message_dict.items():
                 target = by_participant.get(name)
                 if target is not None:
                     target.add_error("attendance", errors)
                 else:
-                    outcome.add_error(name if name in outcome.fields else None, errors)
+                    form_errors_from(outcome, ValidationError({name: errors}))
         else:
             messages.success(request, MESSAGE_RECORDED)
             if not session.is_group and session.visible:
@@ -241,20 +206,17 @@ def note_edit(request, session_id, participant_id):
     if request.method == "GET":
         audit.record(action=AuditAction.VIEW, object_type="counselling.participant", object_id=participant.pk,
                      client_id=participant.client_id, fields=["note"])
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.participant_note_update(actor=request.user, participant=participant,
-                                             note=form.cleaned_data["note"],
-                                             expected_version=form.cleaned_data["version"])
-        except Conflict:
-            current = selectors.access_participant(user=request.user, session=session, participant_id=participant_id,
-                                                   write=True)
-            return conflict_page(request, form=form, current={"note": current.note}, version=current.version,
-                                 template="counselling/note_form.html", context={**context, "participant": current})
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            return redirect("clients:detail", client_id=participant.client_id)
-    return render(request, "counselling/note_form.html", {**context, "form": form})
+
+    def conflict():
+        current = selectors.access_participant(user=request.user, session=session, participant_id=participant_id,
+                                               write=True)
+        return conflict_page(request, form=form, current={"note": current.note}, version=current.version,
+                             template="counselling/note_form.html", context={**context, "participant": current})
+
+    done = submitted(request, form, lambda data: services.participant_note_update(
+        actor=request.user, participant=participant, note=data["note"], expected_version=data["version"]),
+        then=_to_client_page(participant.client_id), on_conflict=conflict)
+    return done or render(request, "counselling/note_form.html", {**context, "form": form})
 
 
 # --------------------------------------------------------------------------------------------

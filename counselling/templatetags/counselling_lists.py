@@ -153,10 +153,11 @@ def unseen_rows(clients):
 
 
 @register.simple_tag
-def history_rows(participations, organisation_id):
-    """A client's sessions on their own page: date (the session's page, when it was held at the viewer's centre),
-    modality, approach, attendance, minutes, and this client's own note with the risks it raised. Nothing of any
-    other participant."""
+def history_entries(participations, organisation_id, with_edit: bool = True):
+    """A client's sessions on their own page, one entry each: date (the session's page, when it was held at the
+    viewer's centre), modality, approach, attendance, minutes, then this client's own note and the risks it
+    raised. Nothing of any other participant. Entries rather than table rows: a note is text to read, not a
+    cell of a list."""
     from django.template.defaultfilters import linebreaksbr
 
     page, edit = _Urls("counselling:session"), _Urls("counselling:note_edit", two=True)
@@ -169,19 +170,25 @@ def history_rows(participations, organisation_id):
             return ""
         names = ", ".join(f"{kinds.get(f.kind, f.kind)} ({resolved})" if f.status == FlagStatus.RESOLVED
                           else kinds.get(f.kind, f.kind) for f in flags)
-        return format_html("<br><small>{} {}</small>", raised_label, names)
+        return format_html('<p class="help">{} {}</p>', raised_label, names)
 
-    def row(participant) -> str:
+    def entry(participant) -> str:
         session = participant.session
         here = session.organisation_id == organisation_id
         when = _time(session.starts_at)
+        facts = [modality.get(session.modality, session.modality)]
+        if session.approach:
+            facts.append(approach.get(session.approach, session.approach))
+        facts.append(attendance.get(participant.attendance, participant.attendance))
+        if session.duration_minutes:
+            facts.append(ngettext("%(minutes)s minute", "%(minutes)s minutes", session.duration_minutes)
+                         % {"minutes": session.duration_minutes})
         note = participant.note
         return format_html(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}{}{}</td></tr>",
-            format_html('<a href="{}">{}</a>', page(session.pk), when) if here else when,
-            modality.get(session.modality, session.modality), approach.get(session.approach, NONE),
-            attendance.get(participant.attendance, participant.attendance), session.duration_minutes or NONE,
-            linebreaksbr(note) if note else NONE, risks(participant),
-            format_html('<br><a href="{}">{}</a>', edit(session.pk, participant.pk), edit_label) if here else "")
+            "<li><p><strong>{}</strong> · {}{}</p>{}{}</li>",
+            format_html('<a href="{}">{}</a>', page(session.pk), when) if here else when, " · ".join(facts),
+            format_html(' · <a href="{}">{}</a>', edit(session.pk, participant.pk), edit_label)
+            if here and with_edit else "",
+            format_html("<p>{}</p>", linebreaksbr(note)) if note else "", risks(participant))
 
-    return mark_safe("\n".join(row(p) for p in participations))  # noqa: S308 - built with format_html
+    return mark_safe("\n".join(entry(p) for p in participations))  # noqa: S308 - built with format_html

@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.browser.conftest import open_page, sign_in_page  # noqa: F401 - the browser fixture
 from tests.browser.test_signin_browser import CHROMIUM, page  # noqa: F401 - the browser fixture
 from tests.casemgmt.test_signin import code_for
 from tests.conftest import PASSWORD
@@ -83,3 +84,56 @@ def test_a_counsellor_records_a_session_and_the_manager_resolves_its_risk(live_s
     page.goto(f"{live_server.url}/")
     assert "No open risk flag at the centre." in page.content()
     assert fits_the_phone(page)
+
+
+@pytest.fixture
+def counselling_lists(alice, mona, carol, centre_a):
+    """A caseload with a quarter's sessions: groups, risk flags, missed appointments, appointments ahead."""
+    from tests.counselling.factories import ago, ahead, appointment, group, record_all, recorded
+
+    cases = [counselling_client(actor=alice, organisation=centre_a, n=n) for n in range(1, 7)]
+    other = counselling_client(actor=carol, organisation=centre_a, n=9)
+    for n, case in enumerate(cases):
+        recorded(actor=alice, client=case, when=ago(days=3 + n), flags=["suicide"] if n % 3 == 0 else [])
+        recorded(actor=alice, client=case, when=ago(days=10 + n), attendance="no_show", note="")
+        appointment(actor=alice, client=case, when=ahead(hours=1 + n))
+        appointment(actor=alice, client=case, when=ahead(days=2 + n % 5))
+    held = group(actor=mona, clients=[*cases[:4], other], held=True)
+    record_all(actor=mona, session=held)
+    group(actor=alice, clients=cases[:5])
+    from clients.models import Client
+
+    unseen = [counselling_client(actor=alice, organisation=centre_a, n=n) for n in (11, 12)]
+    Client.objects.filter(pk__in=[c.pk for c in unseen]).update(created_at=ago(days=90))
+    return {"alice": alice, "mona": mona, "client": cases[0]}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [390, 1280])
+def test_counselling_lists_fit_the_screen_with_rows_one_line_tall(live_server, open_page, counselling_lists,  # noqa: F811
+                                                                   width):
+    from tests.browser.test_tables_browser import MEASURE
+
+    pages = [("alice", "home", "/"), ("mona", "home", "/"), ("alice", "sessions", "/counselling/"),
+             ("mona", "sessions", "/counselling/"), ("mona", "flags", "/counselling/flags/"),
+             ("alice", "follow-up", "/counselling/follow-up/"), ("alice", "not-seen", "/counselling/not-seen/"),
+             ("alice", "client", f"/clients/{counselling_lists['client'].pk}/")]
+    opened = {}
+    for who, name, path in pages:
+        if who not in opened:
+            opened[who] = open_page(width, 900)
+            sign_in_page(opened[who], live_server, counselling_lists[who])
+        browser_page = opened[who]
+        browser_page.goto(f"{live_server.url}{path}")
+        browser_page.wait_for_load_state("load")
+        layout = browser_page.evaluate(MEASURE)
+        where = f"{who} {name} at {width}px: {layout}"
+        assert layout["scrollWidth"] <= layout["innerWidth"], where
+        assert layout["tables"] or name == "client", where  # the client's sessions are entries: notes to read
+        for table in layout["tables"]:
+            assert "list" in table["cls"].split(), where
+            assert table["right"] <= layout["innerWidth"], where
+            if width < 768 or name not in ("sessions", "home"):  # a group's clients may wrap on a desktop
+                assert table["tallestRow"] <= 2.6 * table["lineHeight"], where
+            if table["scrolls"]:
+                assert width < 768 and table["stickyKey"], where

@@ -80,17 +80,15 @@ def test_each_client_file_shows_only_their_own_note_and_never_the_others(client,
                 assert value not in html, value
 
 
-def test_the_pdf_part_of_a_file_holds_only_that_clients_note(mona, x, y, held_group):
-    from django.template.loader import render_to_string
+def test_the_case_summary_pdf_holds_only_that_clients_sessions_and_note(client, mona, x, y, held_group):
+    from tests.pdfs import parse
 
-    from clients.sections import case_file_sections
-
-    sections = case_file_sections(user=mona, client=x, for_pdf=True)
-    ours = [s for s in sections if s.get("pdf_template") == "counselling/pdf_section.html"]
-    assert len(ours) == 1
-    pdf = "".join(render_to_string(s["pdf_template"], {"section": s, "client": x}) for s in ours)
-    assert NOTE_X in pdf and "Attended" in pdf and "Group" in pdf
-    assert NOTE_Y not in pdf and y.uic not in pdf
+    sign_in(client, mona)
+    response = client.get(reverse("clients:case_summary_pdf", args=[x.pk]), {"language": "en"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = parse(response.content).text
+    assert "Counselling" in text and "Group · Attended" in text and NOTE_X in text
+    assert NOTE_Y not in text and y.uic not in text and y.given_name not in text
 
 
 def test_a_session_page_names_only_the_participants_the_viewer_may_see(client, alice, mona, x, y, held_group):

@@ -39,7 +39,7 @@ def test_a_session_recorded_from_the_client_page_shows_there_with_its_note(clien
     assert (session.status, session.counsellor, session.duration_minutes, session.organisation_id) == (
         SessionStatus.HELD, alice, 45, case.organisation_id)
     html = html_of(client, detail_url(case))
-    for shown in (NOTE, "Attended", "Motivational interviewing", "<td>45</td>", "Individual"):
+    for shown in (NOTE, "Attended", "Motivational interviewing", "45 minutes", "Individual"):
         assert shown in html
 
 
@@ -206,3 +206,14 @@ def test_bad_input_is_explained_in_the_users_language(client, alice, case, khmer
     assert "វគ្គប្រឹក្សាដែលអតិថិជនបានមក ត្រូវការរយៈពេលរបស់វា គិតជានាទី។" in response.content.decode()
     assert "needs its duration" not in response.content.decode()
     assert not Session.objects.exists()
+
+
+def test_the_clients_timeline_tells_what_happened_never_the_note(client, alice, case):
+    sign_in(client, alice)
+    record(client, case, risk_flags=["violence"], next_appointment=local_input(ahead(days=3)))
+    html = html_of(client, detail_url(case))
+    timeline = html[html.index("Timeline"):]
+    for sentence in ("Counselling session recorded: Attended", "Risk flag raised",
+                     "Added to a counselling session or appointment"):
+        assert sentence in timeline, sentence
+    assert NOTE not in timeline
