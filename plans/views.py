@@ -14,13 +14,12 @@ from casemgmt import audit, pdf
 from casemgmt.conflicts import conflict_page
 from casemgmt.models import AuditAction
 from casemgmt.roles import Role
+from casemgmt.submission import MESSAGE_SAVED, submitted
 from casemgmt.transitions import TransitionRefused
-from casemgmt.versioning import Conflict
 from clients.selectors import access_client
 from plans import forms, links, selectors, services
 from plans.models import EDITABLE, IN_FORCE, PlanStatus, ReintegrationStatus
 
-MESSAGE_SAVED = _("Saved.")
 MESSAGES_DONE = {
     "submit": _("The plan was submitted: the centre's managers are asked to approve it."),
     "withdraw": _("The plan was taken back to draft. Submit it again when it is ready."),
@@ -32,14 +31,6 @@ MESSAGES_DONE = {
     "complete": _("The plan is completed."),
     "discontinue": _("The plan is discontinued."),
 }
-
-
-def _form_errors_from(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _refused(request, plan_url: str, exc: Exception):
@@ -64,15 +55,11 @@ def _viewed(plan, fields=()) -> None:
 def treatment_new(request, client_id):
     client = access_client(user=request.user, client_id=client_id, write=True)
     form = forms.PlanForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            plan = services.plan_create(actor=request.user, client=client, review_on=form.cleaned_data["review_on"])
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, _("A draft plan was started. Add its goals."))
-            return redirect("plans:goal_add", plan_id=plan.pk)
-    return render(request, "plans/plan_form.html", {"form": form, "client": client, "plan": None})
+    done = submitted(request, form, lambda data: services.plan_create(actor=request.user, client=client,
+                                                                      review_on=data["review_on"]),
+                     message=_("A draft plan was started. Add its goals."),
+                     then=lambda plan: redirect("plans:goal_add", plan_id=plan.pk))
+    return done or render(request, "plans/plan_form.html", {"form": form, "client": client, "plan": None})
 
 
 @require_GET
@@ -99,23 +86,17 @@ def treatment_detail(request, plan_id):
 def treatment_edit(request, plan_id):
     plan = selectors.access_treatment_plan(user=request.user, plan_id=plan_id, write=True)
     form = forms.PlanForm(request.POST or None, initial={"review_on": plan.review_on, "version": plan.version})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.plan_set_review_date(actor=request.user, plan=plan, review_on=form.cleaned_data["review_on"],
-                                          expected_version=form.cleaned_data["version"])
-        except Conflict:
-            current = selectors.access_treatment_plan(user=request.user, plan_id=plan_id, write=True)
-            return conflict_page(request, form=form, current={"review_on": current.review_on},
-                                 version=current.version, template="plans/plan_form.html",
-                                 context={"client": current.client, "plan": current})
-        except TransitionRefused as exc:
-            return _refused(request, _plan_url(plan), exc)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            return redirect(_plan_url(plan))
-    return render(request, "plans/plan_form.html", {"form": form, "client": plan.client, "plan": plan})
+
+    def on_conflict():
+        current = selectors.access_treatment_plan(user=request.user, plan_id=plan_id, write=True)
+        return conflict_page(request, form=form, current={"review_on": current.review_on},
+                             version=current.version, template="plans/plan_form.html",
+                             context={"client": current.client, "plan": current})
+
+    done = submitted(request, form, lambda data: services.plan_set_review_date(
+        actor=request.user, plan=plan, review_on=data["review_on"], expected_version=data["version"]),
+        then=lambda _result: redirect(_plan_url(plan)), on_conflict=on_conflict)
+    return done or render(request, "plans/plan_form.html", {"form": form, "client": plan.client, "plan": plan})
 
 
 @require_http_methods(["GET", "POST"])
@@ -139,25 +120,22 @@ def _goal_form(request, plan_id, *, goal_id):
     if request.method == "GET" and goal is not None:
         audit.record(action=AuditAction.VIEW, object_type="plans.goal", object_id=goal.pk, client_id=plan.client_id,
                      fields=services.GOAL_FIELDS)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.goal_save(actor=request.user, plan=plan, goal=goal, values=form.values(),
-                               expected_version=form.cleaned_data["version"])
-        except Conflict:
-            current = selectors.access_goal(plan=plan, goal_id=goal_id)
-            return conflict_page(request, form=form, version=current.version, template="plans/goal_form.html",
-                                 current={name: getattr(current, name) for name in services.GOAL_FIELDS},
-                                 context={**context, "goal": current})
-        except TransitionRefused as exc:
-            return _refused(request, _plan_url(plan), exc)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            if "another" in request.POST:
-                return redirect("plans:goal_add", plan_id=plan.pk)
-            return redirect(_plan_url(plan))
-    return render(request, "plans/goal_form.html", {**context, "form": form})
+
+    def on_conflict():
+        current = selectors.access_goal(plan=plan, goal_id=goal_id)
+        return conflict_page(request, form=form, version=current.version, template="plans/goal_form.html",
+                             current={name: getattr(current, name) for name in services.GOAL_FIELDS},
+                             context={**context, "goal": current})
+
+    def then(_result):
+        if "another" in request.POST:
+            return redirect("plans:goal_add", plan_id=plan.pk)
+        return redirect(_plan_url(plan))
+
+    done = submitted(request, form, lambda data: services.goal_save(
+        actor=request.user, plan=plan, goal=goal, values=form.values(), expected_version=data["version"]),
+        then=then, on_conflict=on_conflict)
+    return done or render(request, "plans/goal_form.html", {**context, "form": form})
 
 
 @require_POST
@@ -205,61 +183,44 @@ def treatment_decide(request, plan_id):
     own = request.user.pk == plan.author_id or request.user.pk in plan.editor_ids
     if request.method == "GET":
         _viewed(plan, ["goals"])
-    if request.method == "POST" and form.is_valid():
-        decision = form.cleaned_data["decision"]
-        try:
-            if decision == form.APPROVE:
-                services.plan_approve(actor=request.user, plan=plan, seen_revision=form.cleaned_data["revision"])
-            else:
-                services.plan_send_back(actor=request.user, plan=plan, seen_revision=form.cleaned_data["revision"],
-                                        comments=form.cleaned_data["comments"])
-        except TransitionRefused as exc:
-            return _refused(request, _plan_url(plan), exc)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGES_DONE["approve" if decision == form.APPROVE else "send_back"])
-            return redirect(_plan_url(plan))
-    return render(request, "plans/decide.html", {"plan": plan, "client": plan.client, "current": current,
-                                                 "form": form, "own": own})
+
+    def decide(data):
+        if data["decision"] == form.APPROVE:
+            return services.plan_approve(actor=request.user, plan=plan, seen_revision=data["revision"])
+        return services.plan_send_back(actor=request.user, plan=plan, seen_revision=data["revision"],
+                                       comments=data["comments"])
+
+    decision = form.data.get("decision")
+    done = submitted(request, form, decide, then=lambda _result: redirect(_plan_url(plan)),
+                     message=MESSAGES_DONE["approve" if decision == form.APPROVE else "send_back"])
+    return done or render(request, "plans/decide.html", {"plan": plan, "client": plan.client, "current": current,
+                                                         "form": form, "own": own})
 
 
 @require_http_methods(["GET", "POST"])
 def treatment_continue(request, plan_id):
     plan = selectors.access_treatment_plan(user=request.user, plan_id=plan_id, write=True)
     form = forms.ContinueForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.plan_continue(actor=request.user, plan=plan, review_on=form.cleaned_data["review_on"])
-        except TransitionRefused as exc:
-            return _refused(request, _plan_url(plan), exc)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGES_DONE["continue"])
-            return redirect(_plan_url(plan))
-    return render(request, "plans/continue.html", {"plan": plan, "client": plan.client, "form": form})
+    done = submitted(request, form, lambda data: services.plan_continue(actor=request.user, plan=plan,
+                                                                        review_on=data["review_on"]),
+                     message=MESSAGES_DONE["continue"], then=lambda _result: redirect(_plan_url(plan)))
+    return done or render(request, "plans/continue.html", {"plan": plan, "client": plan.client, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
 def treatment_close(request, plan_id):
     plan = selectors.access_treatment_plan(user=request.user, plan_id=plan_id, write=True)
     form = forms.CloseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        outcome, note = form.cleaned_data["outcome"], form.cleaned_data["note"]
-        try:
-            if outcome == form.COMPLETE:
-                services.plan_complete(actor=request.user, plan=plan, note=note)
-            else:
-                services.plan_discontinue(actor=request.user, plan=plan, reason=note)
-        except TransitionRefused as exc:
-            return _refused(request, _plan_url(plan), exc)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGES_DONE[outcome])
-            return redirect(_plan_url(plan))
-    return render(request, "plans/close.html", {"plan": plan, "client": plan.client, "form": form})
+
+    def close(data):
+        if data["outcome"] == form.COMPLETE:
+            return services.plan_complete(actor=request.user, plan=plan, note=data["note"])
+        return services.plan_discontinue(actor=request.user, plan=plan, reason=data["note"])
+
+    outcome = form.data.get("outcome")
+    done = submitted(request, form, close, then=lambda _result: redirect(_plan_url(plan)),
+                     message=MESSAGES_DONE.get(outcome, MESSAGE_SAVED))
+    return done or render(request, "plans/close.html", {"plan": plan, "client": plan.client, "form": form})
 
 
 @require_GET
@@ -295,16 +256,11 @@ def _reintegration_url(plan) -> str:
 def reintegration_new(request, client_id):
     client = access_client(user=request.user, client_id=client_id, write=True)
     form = forms.ReintegrationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            plan = services.reintegration_open(actor=request.user, client=client,
-                                               summary=form.cleaned_data["summary"])
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, _("The reintegration plan is open. Add its milestones."))
-            return redirect("plans:milestone_add", plan_id=plan.pk)
-    return render(request, "plans/reintegration_form.html", {"form": form, "client": client})
+    done = submitted(request, form, lambda data: services.reintegration_open(actor=request.user, client=client,
+                                                                             summary=data["summary"]),
+                     message=_("The reintegration plan is open. Add its milestones."),
+                     then=lambda plan: redirect("plans:milestone_add", plan_id=plan.pk))
+    return done or render(request, "plans/reintegration_form.html", {"form": form, "client": client})
 
 
 @require_GET
@@ -343,25 +299,22 @@ def _milestone_form(request, plan_id, *, milestone_id):
     if request.method == "GET" and milestone is not None:
         audit.record(action=AuditAction.VIEW, object_type="plans.milestone", object_id=milestone.pk,
                      client_id=plan.client_id, fields=services.MILESTONE_FIELDS)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.milestone_save(actor=request.user, plan=plan, milestone=milestone, values=form.values(),
-                                    expected_version=form.cleaned_data["version"])
-        except Conflict:
-            current = selectors.access_milestone(plan=plan, milestone_id=milestone_id)
-            return conflict_page(request, form=form, version=current.version, template="plans/milestone_form.html",
-                                 current={name: getattr(current, name) for name in services.MILESTONE_FIELDS},
-                                 context={**context, "milestone": current})
-        except TransitionRefused as exc:
-            return _refused(request, _reintegration_url(plan), exc)
-        except ValidationError as exc:
-            _form_errors_from(form, exc)
-        else:
-            messages.success(request, MESSAGE_SAVED)
-            if "another" in request.POST:
-                return redirect("plans:milestone_add", plan_id=plan.pk)
-            return redirect(_reintegration_url(plan))
-    return render(request, "plans/milestone_form.html", {**context, "form": form})
+
+    def on_conflict():
+        current = selectors.access_milestone(plan=plan, milestone_id=milestone_id)
+        return conflict_page(request, form=form, version=current.version, template="plans/milestone_form.html",
+                             current={name: getattr(current, name) for name in services.MILESTONE_FIELDS},
+                             context={**context, "milestone": current})
+
+    def then(_result):
+        if "another" in request.POST:
+            return redirect("plans:milestone_add", plan_id=plan.pk)
+        return redirect(_reintegration_url(plan))
+
+    done = submitted(request, form, lambda data: services.milestone_save(
+        actor=request.user, plan=plan, milestone=milestone, values=form.values(), expected_version=data["version"]),
+        then=then, on_conflict=on_conflict)
+    return done or render(request, "plans/milestone_form.html", {**context, "form": form})
 
 
 @require_POST
