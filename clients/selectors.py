@@ -34,7 +34,23 @@ CHANGE = "clients.change_client"
 
 
 def clients_visible_to(user, *, write: bool = False) -> QuerySet[Client]:
-    """A counsellor: their caseload (direct grants). A centre manager: their centre (what its staff group holds)."""
+    """A counsellor: their caseload (direct grants). A centre manager: their centre (what its staff group holds).
+
+    Built once per user object and membership state (a page asks for it in every list it shows, and building the
+    grant's semi-join costs more than running it), and handed out as a fresh, unevaluated copy each time."""
+    membership = getattr(user, "membership", None) if user is not None and user.is_authenticated else None
+    state = (access.role_of(user), user.is_active if user is not None else None,
+             membership and (membership.pk, membership.generation, membership.organisation_id))
+    cache = user.__dict__.setdefault("_clients_visible_to", {}) if user is not None else {}
+    if cache.get("state") != state:
+        cache.clear()
+        cache["state"] = state
+    if write not in cache:
+        cache[write] = _clients_visible_to(user, write=write)
+    return cache[write].all()
+
+
+def _clients_visible_to(user, *, write: bool) -> QuerySet[Client]:
     role = access.role_of(user)
     perm = CHANGE if write else VIEW
     # Always within the user's current organisation: grants left behind by a move never count.

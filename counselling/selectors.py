@@ -77,11 +77,13 @@ def access_session(*, user, session_id) -> Session:
     return session
 
 
-def visible_participants(*, user, sessions: list[Session], write: bool = False, keys: bool = True) -> list:
+def visible_participants(*, user, sessions: list[Session], write: bool = False, keys: bool = True,
+                         notes: bool = True) -> list:
     """Give each session ``visible`` (its participants whose client ``user`` may see, with UIC and initials) and
     ``hidden`` (how many others it has: counted, never named). Two queries for any number of sessions (one when
     they carry ``participant_count``), and their clients' data keys in one more unless ``keys`` is false (the
-    caller loads them with others'). Returns the visible participants."""
+    caller loads them with others'). Without ``notes``, the participants come without their notes (a list that
+    shows none). Returns the visible participants."""
     if not sessions:
         return []
     ids = [s.pk for s in sessions]
@@ -91,8 +93,9 @@ def visible_participants(*, user, sessions: list[Session], write: bool = False, 
         totals = dict(Participant.objects.filter(session__in=ids).values_list("session_id")
                       .annotate(n=Count("id")).order_by())
     rows = (Participant.objects.filter(session__in=ids, client__in=clients_visible_to(user, write=write))
-            .select_related("client").only("id", "session_id", "client_id", "starts_at", "attendance", "note",
-                                           "recorded_at", *CLIENT_IN_LISTS)
+            .select_related("client").only("id", "session_id", "client_id", "starts_at", "attendance",
+                                           *(("note", "version") if notes else ()), "recorded_at",
+                                           *CLIENT_IN_LISTS)
             .order_by("starts_at", "id"))
     rows = list(rows.with_data_keys() if keys else rows)
     by_session: dict = {}
@@ -152,13 +155,14 @@ def agenda(*, user, now: datetime.datetime | None = None, keys: bool = True) -> 
     start, tomorrow = dates.day_start(today), dates.day_start(today + datetime.timedelta(days=1))
     end = dates.day_start(today + datetime.timedelta(days=dates.NEXT_DAYS + 1))
     mine = (Session.objects.filter(organisation=access.organisation_of(user), counsellor=user)
+            .only("id", "organisation_id", "counsellor_id", "starts_at", "modality", "status")
             .annotate(participant_count=Count("participants")))
     coming = list(mine.filter(starts_at__gte=start, starts_at__lt=end)
                   .filter(Q(starts_at__lt=tomorrow) | Q(status=SessionStatus.SCHEDULED))  # today's: recorded or not
                   .order_by("starts_at", "id")[:AGENDA_ROWS])
     unrecorded = list(mine.filter(status=SessionStatus.SCHEDULED, starts_at__lt=start)
                       .order_by("-starts_at", "id")[:PANEL_ROWS])
-    visible_participants(user=user, sessions=coming + unrecorded, keys=keys)
+    visible_participants(user=user, sessions=coming + unrecorded, keys=keys, notes=False)
     return Agenda(today=[s for s in coming if s.starts_at < tomorrow],
                   next_days=[s for s in coming if s.starts_at >= tomorrow], unrecorded=unrecorded)
 
