@@ -115,6 +115,7 @@ class Plan:
     partners: list[Partner]  # partners[0] is the busy one
     counsellor_of_centre: dict  # centre id -> a counsellor id, for clients waiting for one
     measured_counsellors: set[int]
+    referred_share: float  # of clients, referred at least once
     extra_mean: float  # referrals of a referred client beyond the first (Poisson mean)
 
 
@@ -238,7 +239,7 @@ def _seed_batch(task: tuple[int, object, list, int]) -> Counter:
     made = Counter()
     for client_id, counsellor_id in rows:
         counsellor_id = counsellor_id or plan.counsellor_of_centre[centre_id]
-        count = 1 + _poisson(rng, plan.extra_mean) if rng.random() < REFERRED_SHARE else 0
+        count = 1 + _poisson(rng, plan.extra_mean) if rng.random() < plan.referred_share else 0
         if count:
             mine = rng.sample(others, min(count, _pick(rng, [(1, 0.6), (2, 0.3), (3, 0.1)])))
             planned += [[client_id, counsellor_id, rng.choice(mine),
@@ -355,18 +356,19 @@ def seed(context: Context, clients: int, referrals: int) -> Seeded:
         context.options["seeded_clients"] = seeded_clients
     partners, officer = _partners()
     centres = seeded_clients.plan.centres
-    referred_mean = referrals / clients / REFERRED_SHARE
-    _PLAN = Plan(now=timezone.now(), partners=partners,
-                 counsellor_of_centre={c.id: c.counsellor_ids[0] for c in centres},
-                 measured_counsellors={u.pk for u in seeded_clients.counsellors},
-                 extra_mean=max(0.0, referred_mean - 1))
     batches = []
     for centre in centres:
         rows = list(Client.objects.filter(organisation_id=centre.id).exclude(status=ClientStatus.TRANSFERRED)
                     .order_by("id").values_list("id", "counsellor_id"))
         batches += [(centre.id, rows[start:start + BATCH]) for start in range(0, len(rows), BATCH)]
-    # The busy partner's share from every batch, in proportion to its clients, adding up to the total exactly.
     total = sum(len(rows) for _centre, rows in batches)
+    per_client = referrals / total
+    referred_share = min(REFERRED_SHARE, per_client)  # fewer referrals than 65% of clients: fewer clients referred
+    _PLAN = Plan(now=timezone.now(), partners=partners,
+                 counsellor_of_centre={c.id: c.counsellor_ids[0] for c in centres},
+                 measured_counsellors={u.pk for u in seeded_clients.counsellors},
+                 referred_share=referred_share, extra_mean=per_client / referred_share - 1)
+    # The busy partner's share from every batch, in proportion to its clients, adding up to the total exactly.
     busy = min(BUSY_MAX, round(referrals * BUSY_SHARE))
     tasks, before = [], 0
     for n, (centre_id, rows) in enumerate(batches):
