@@ -21,6 +21,7 @@ SUITES = {
     "clients": "bench.clients",
     "counselling": "bench.counselling",
     "plans": "bench.plans",
+    "referrals": "bench.referrals",
 }
 
 
@@ -33,6 +34,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=None, help="clients to seed (default 1,000,000)")
     parser.add_argument("--sessions", type=int, default=None,
                         help="counselling sessions to seed (default 5 per client)")
+    parser.add_argument("--referrals", type=int, default=None, help="referrals to seed (default 2 per client)")
     parser.add_argument("--list", action="store_true", help="list the suites and exit")
     return parser.parse_args(argv)
 
@@ -68,7 +70,8 @@ def main(argv: list[str]) -> int:
               f"{os.cpu_count()} CPUs, {platform.machine()}", flush=True)
         context = Context(vendor=connection.vendor, quick=args.quick, options={"rotation_keys": args.rotation_keys,
                                                                                "clients": args.clients,
-                                                                               "sessions": args.sessions})
+                                                                               "sessions": args.sessions,
+                                                                               "referrals": args.referrals})
         results = []
         for name in chosen:
             started = time.perf_counter()

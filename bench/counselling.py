@@ -212,6 +212,7 @@ def seed(context: Context, clients: int, sessions: int) -> Seeded:
         with override_settings(CASEMGMT_DATA_KEY_CACHE_SIZE=max(settings.CASEMGMT_DATA_KEY_CACHE_SIZE, 2 * BATCH)):
             seeded_clients = clients_bench.seed(clients)
         crypto.reset_keyring()
+        context.options["seeded_clients"] = seeded_clients  # and the referrals suite's, when it runs next
     now = timezone.now()
     centres = seeded_clients.plan.centres
     _PLAN = Plan(kek_id=crypto.keyring().active_kek, now=now, sessions_per_client=sessions / clients,
