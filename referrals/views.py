@@ -16,7 +16,7 @@ from casemgmt.submission import form_errors_from, submitted
 from casemgmt.transitions import TransitionRefused
 from clients.selectors import access_client
 from referrals import forms, selectors, services
-from referrals.models import OPEN_STATUSES, ReferralStatus
+from referrals.models import OPEN_STATUSES, ReferralStatus, ServiceType
 
 MESSAGE_SENT = _("The referral was sent to the partner.")
 MESSAGE_DONE = _("The referral was updated.")
@@ -72,9 +72,11 @@ def service_edit(request, service_id):
 def referral_new(request, client_id):
     """Choose service, consent, categories, reason, urgency, due date; then the preview; then send."""
     client = access_client(user=request.user, client_id=client_id, write=True)
-    form = forms.ReferralForm(request.POST or None, services=selectors.directory().filter(accepting_referrals=True),
-                              consents=selectors.sharing_consents(client=client))
-    context = {"form": form, "client": client}
+    offered, wanted, first = _services_offered(request.GET.get("service_type", ""))
+    form = forms.ReferralForm(request.POST or None, services=offered,
+                              consents=selectors.sharing_consents(client=client),
+                              initial={"service": first.pk} if first else None)
+    context = {"form": form, "client": client, "service_type": wanted, "service_type_offered": first is not None}
     if request.method == "GET":
         audit.record(action=AuditAction.VIEW, object_type="referrals.referral_form", client_id=client.pk)
     if request.method == "POST" and form.is_valid():
@@ -102,6 +104,18 @@ def referral_new(request, client_id):
                 from_organisation=request.organisation, urgency=values["urgency"], reason=values["reason"],
                 due_on=values["due_on"])
     return render(request, "referrals/new.html", context)
+
+
+def _services_offered(service_type: str):
+    """The services a referral may go to; with ``?service_type=`` (the pre-release checklist's links), only those of
+    that type, the first one chosen, unless none of them accepts referrals now (then all, and the page says so)."""
+    offered = selectors.directory().filter(accepting_referrals=True)
+    if service_type not in ServiceType.values:
+        return offered, "", None
+    first = offered.filter(service_type=service_type).first()
+    if first is None:
+        return offered, ServiceType(service_type), None
+    return offered.filter(service_type=service_type), ServiceType(service_type), first
 
 
 @require_GET
