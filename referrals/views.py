@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,11 +15,12 @@ from casemgmt.roles import Role
 from casemgmt.submission import form_errors_from, submitted
 from casemgmt.transitions import TransitionRefused
 from clients.selectors import access_client
-from referrals import forms, selectors, services
+from referrals import fhir, forms, selectors, services
 from referrals.models import OPEN_STATUSES, ReferralStatus, ServiceType
 
 MESSAGE_SENT = _("The referral was sent to the partner.")
 MESSAGE_DONE = _("The referral was updated.")
+FHIR_EXPORT_REASON = "format: fhir r4 bundle"
 
 # action name -> (service, form class or None, which side)
 RECEIVER_ACTIONS = {
@@ -131,6 +132,25 @@ def detail(request, referral_id):
         "reason_form": forms.ReasonForm(), "outcome_form": forms.OutcomeForm(), "statuses": ReferralStatus,
         "overdue": selectors.is_overdue(referral), "is_open": referral.status in OPEN_STATUSES,
     })
+
+
+@require_GET
+def fhir_export(request, referral_id):
+    """The referral as a FHIR R4 Bundle (referrals/fhir.py), as a file: what the partner's page shows, no more.
+    A withdrawn consent: a page that says so, and nothing exported."""
+    referral = selectors.access_referral(user=request.user, referral_id=referral_id)
+    try:
+        exported = fhir.export(referral)
+    except fhir.ExportRefused:
+        audit.record(action=AuditAction.ACCESS_DENIED, object_type="referrals.referral", object_id=referral.pk,
+                     client_id=referral.client_id, reason="fhir export: consent withdrawn")
+        return render(request, "referrals/fhir_refused.html", {"referral": referral}, status=403)
+    audit.record(action=AuditAction.EXPORT, object_type="referrals.referral", object_id=referral.pk,
+                 client_id=referral.client_id, fields=exported.fields, reason=FHIR_EXPORT_REASON)
+    response = HttpResponse(exported.content, content_type=fhir.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="referral-{referral.pk}.fhir.json"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST
