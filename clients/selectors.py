@@ -267,6 +267,17 @@ def has_active_treatment_consent(client: Client, on: datetime.date | None = None
     return any(c.kind == ConsentKind.TREATMENT and c.is_active(on) for c in consents)
 
 
+def latest_hiv_statuses(client_ids) -> dict[uuid.UUID, str]:
+    """The HIV status of each client's latest screening (as the client page orders them), by client id; clients
+    never screened are left out. One query, whatever the number of clients or screenings."""
+    from django.db.models import OuterRef, Subquery
+
+    latest = Screening.objects.filter(client=OuterRef("pk")).order_by("-screened_on", "-created_at")
+    rows = Client.objects.filter(pk__in=list(client_ids)).annotate(
+        latest_hiv_status=Subquery(latest.values("hiv_status")[:1])).values_list("pk", "latest_hiv_status")
+    return {pk: status for pk, status in rows if status}
+
+
 def releases_due(*, user, days: int = 30) -> QuerySet[CustodyEpisode]:
     """Custody episodes at the user's facility ending within ``days``, for clients the user may see."""
     today = timezone.localdate()

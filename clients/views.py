@@ -21,6 +21,7 @@ from casemgmt.submission import form_errors_from, submitted
 from casemgmt.transitions import TransitionRefused
 from clients import assist, forms, selectors, services
 from clients.models import RiskLevel
+from clients.releases import release_checklists
 
 PAGE_SIZE = 50
 DUPLICATE_SESSION_KEY = "clients_duplicate_matches"
@@ -262,9 +263,12 @@ def custody_release(request, client_id, episode_id):
 
 @require_GET
 def releases(request):
-    episodes = selectors.releases_due(user=request.user)
-    audit.record(action=AuditAction.VIEW, object_type="clients.releases_due")
-    return render(request, "clients/releases.html", {"episodes": episodes})
+    """The releases due in the next 30 days, each with its pre-release checklist (clients.releases)."""
+    episodes = list(selectors.releases_due(user=request.user))
+    columns, rows = release_checklists(user=request.user, episodes=episodes)
+    audit.record(action=AuditAction.VIEW, object_type="clients.releases_due",
+                 fields=[column.key for column in columns])
+    return render(request, "clients/releases.html", {"episodes": episodes, "columns": columns, "rows": rows})
 
 
 @require_http_methods(["GET", "POST"])

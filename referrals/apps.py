@@ -12,9 +12,11 @@ class ReferralsConfig(AppConfig):
 
         from casemgmt import features
         from casemgmt.home import register_home_panel
+        from clients.releases import register_release_check
         from clients.sections import register_case_file_section
         from clients.signals import consent_revoked
         from referrals.home import care_staff_referrals_panel, partner_inbox_panel
+        from referrals.releases import continuity_checks
         from referrals.sections import referrals_section
         from referrals.services import on_consent_revoked
 
@@ -23,6 +25,7 @@ class ReferralsConfig(AppConfig):
         register_home_panel(partner_inbox_panel)
         register_home_panel(care_staff_referrals_panel)
         register_case_file_section(referrals_section, order=50)
+        register_release_check(continuity_checks)
         from referrals import audit_texts
 
         audit_texts.register()

@@ -18,12 +18,14 @@ SERVICE_ADDED = _("Partner service added to the directory")
 SERVICE_CHANGED = _("Partner service changed in the directory")
 SERVICE_OPENED = _("Partner service opened for changing")
 DIRECTORY_EXPORTED = _("Service directory exported")
+REFERRAL_EXPORTED = _("Referral exported as FHIR for a partner's system")
 
 
 def register() -> None:
     register_audit_text("referrals.referral", noun=_("referral"), model="referrals.Referral", texts={
         AuditAction.CREATE: REFERRAL_CREATED,
         AuditAction.VIEW: REFERRAL_OPENED,
+        AuditAction.EXPORT: REFERRAL_EXPORTED,
         AuditAction.CHANGE: lambda event, names: REFERRAL_CLOSED_BY_WITHDRAWAL
         if event.reason == "consent withdrawn" else REFERRAL_CHANGED,
     }, reason=lambda event, names: event.reason if "->" in (event.reason or "") else "")

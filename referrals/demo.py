@@ -6,10 +6,11 @@ import datetime
 
 from django.utils import timezone
 
+from clients import assist
 from clients import services as client_services
-from clients.models import Client
+from clients.models import Client, CustodyEpisode
 from referrals import services
-from referrals.models import PartnerService, Referral
+from referrals.models import PartnerService, Referral, ServiceType
 
 DIRECTORY = {
     "Demo NGO Partner Health Access": [
@@ -109,3 +110,56 @@ def seed_demo_referrals(*, centre, prison, partners: dict, counsellor, prison_co
                 client_services.consent_revoke(actor=actor, consent=consent, revoked_on=today,
                                                reason="Demo: the client withdrew consent.")
     return made
+
+
+def seed_demo_continuity(*, centre_counsellor, prison, partners: dict, prison_counsellor, officer) -> int:
+    """The pre-release checklist's demo, on the prison unit's releases due in the next 30 days (the demo prisoners
+    released in 2, 3 and 4 weeks): the first living with HIV, on ART, with a referral for ART (the one the demo
+    referrals sent, else a new one) and one for opioid agonist therapy sent (all done); the second living with
+    HIV, not on treatment, asked for by the Phnom Penh centre (a transfer request) but with no ART referral yet;
+    the third with nothing yet. Runs after ``seed_demo_referrals``; does nothing once the prison unit has sent a
+    referral for opioid agonist therapy."""
+    if Referral.objects.filter(from_organisation=prison, service__service_type=ServiceType.OAT).exists():
+        return 0
+    today = timezone.localdate()
+    due = (CustodyEpisode.objects.filter(facility=prison, released_on__isnull=True, expected_release_on__gte=today,
+                                         expected_release_on__lte=today + datetime.timedelta(days=30),
+                                         client__organisation=prison)
+           .select_related("client").order_by("expected_release_on"))
+    prisoners = [episode.client for episode in due]
+    if len(prisoners) < 3:
+        return 0
+    health, harm_reduction = partners["Demo NGO Partner Health Access"], partners["Demo NGO Partner Harm Reduction"]
+    services_of = {(s.organisation_id, s.service_type): s for s in PartnerService.objects.filter(
+        organisation__in=[health, harm_reduction], service_type__in=[ServiceType.ART, ServiceType.OAT])}
+    answers = {substance: {"q1": "no"} for substance in assist.SUBSTANCES}
+    answers["opioids"] = {"q1": "yes", "q2": "daily", "q3": "daily", "q4": "weekly", "q5": "monthly",
+                          "q6": "yes_recent", "q7": "yes_recent"}
+    made = 0
+    for client, hiv_status in ((prisoners[0], "positive_art"), (prisoners[1], "positive_no_art")):
+        client_services.screening_record(actor=prison_counsellor, client=client, screened_on=today, answers=answers,
+                                         q8="yes_recent", intake={"hiv_status": hiv_status,
+                                                                  "primary_substance": "opioids"})
+    first = prisoners[0]
+    if not Referral.objects.filter(client=first, service__service_type=ServiceType.ART,
+                                   status__in=["sent", "accepted", "attended", "completed"]).exists():
+        referral = _demo_referral(first, services_of[(health.pk, ServiceType.ART)], partner=health,
+                                  actor=prison_counsellor)
+        services.referral_accept(actor=officer, referral=referral)
+        made += 1
+    _demo_referral(first, services_of[(harm_reduction.pk, ServiceType.OAT)], partner=harm_reduction,
+                   actor=prison_counsellor)
+    made += 1
+    client_services.transfer_request_create(actor=centre_counsellor, client=prisoners[1])
+    return made
+
+
+def _demo_referral(client, service, *, partner, actor) -> Referral:
+    consent = client_services.consent_record(
+        actor=actor, client=client, kind="sharing", partner=partner, categories=ALL,
+        purpose="Continuity of care after release (demo)", given_on=timezone.localdate(), method="signed")
+    referral = services.referral_create(actor=actor, client=client, service=service, consent=consent,
+                                        categories=["identity", "contact", "hiv_status"],
+                                        reason="Demo referral before release: synthetic text.",
+                                        due_on=timezone.localdate() + datetime.timedelta(days=14))
+    return services.referral_send(actor=actor, referral=referral)

@@ -114,6 +114,9 @@ class SharedView:
     hiv_status: str = ""
     treatment: str = ""
     rows: list = field(default_factory=list)
+    # The same facts as codes, for the FHIR export (referrals/fhir.py): never more than the page shows.
+    hiv_status_code: str = ""
+    treatment_active: bool | None = None
 
 
 def shared_view(*, client: Client, categories, service: PartnerService, from_organisation, urgency: str,
@@ -141,9 +144,10 @@ def shared_view(*, client: Client, categories, service: PartnerService, from_org
     if ShareCategory.HIV_STATUS in categories:
         latest = client.screenings.order_by("-screened_on", "-created_at").only("hiv_status").first()
         view.hiv_status = str(HivStatus(latest.hiv_status).label) if latest else _("Not recorded")
+        view.hiv_status_code = latest.hiv_status if latest else ""
         view.rows.append((_("HIV status"), view.hiv_status))
     if ShareCategory.TREATMENT in categories:
-        active = has_active_treatment_consent(client)
+        active = view.treatment_active = has_active_treatment_consent(client)
         view.treatment = _("Consented to treatment, active") if active else _("No active treatment consent")
         view.rows.append((_("Treatment"), view.treatment))
     return view

@@ -16,6 +16,7 @@ access_policy = {
     "new": CARE_STAFF_RULE,
     "detail": CARE_STAFF_AND_PARTNERS,
     "act": CARE_STAFF_AND_PARTNERS,
+    "fhir": CARE_STAFF_AND_PARTNERS,
 }
 
 urlpatterns = [
@@ -25,4 +26,5 @@ urlpatterns = [
     path("new/<uuid:client_id>/", views.referral_new, name="new"),
     path("<uuid:referral_id>/", views.detail, name="detail"),
     path("<uuid:referral_id>/act/", views.act, name="act"),
+    path("<uuid:referral_id>/fhir/", views.fhir_export, name="fhir"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,11 +15,12 @@ from casemgmt.roles import Role
 from casemgmt.submission import form_errors_from, submitted
 from casemgmt.transitions import TransitionRefused
 from clients.selectors import access_client
-from referrals import forms, selectors, services
-from referrals.models import OPEN_STATUSES, ReferralStatus
+from referrals import fhir, forms, selectors, services
+from referrals.models import OPEN_STATUSES, ReferralStatus, ServiceType
 
 MESSAGE_SENT = _("The referral was sent to the partner.")
 MESSAGE_DONE = _("The referral was updated.")
+FHIR_EXPORT_REASON = "format: fhir r4 bundle"
 
 # action name -> (service, form class or None, which side)
 RECEIVER_ACTIONS = {
@@ -72,9 +73,11 @@ def service_edit(request, service_id):
 def referral_new(request, client_id):
     """Choose service, consent, categories, reason, urgency, due date; then the preview; then send."""
     client = access_client(user=request.user, client_id=client_id, write=True)
-    form = forms.ReferralForm(request.POST or None, services=selectors.directory().filter(accepting_referrals=True),
-                              consents=selectors.sharing_consents(client=client))
-    context = {"form": form, "client": client}
+    offered, wanted, first = _services_offered(request.GET.get("service_type", ""))
+    form = forms.ReferralForm(request.POST or None, services=offered,
+                              consents=selectors.sharing_consents(client=client),
+                              initial={"service": first.pk} if first else None)
+    context = {"form": form, "client": client, "service_type": wanted, "service_type_offered": first is not None}
     if request.method == "GET":
         audit.record(action=AuditAction.VIEW, object_type="referrals.referral_form", client_id=client.pk)
     if request.method == "POST" and form.is_valid():
@@ -104,6 +107,18 @@ def referral_new(request, client_id):
     return render(request, "referrals/new.html", context)
 
 
+def _services_offered(service_type: str):
+    """The services a referral may go to; with ``?service_type=`` (the pre-release checklist's links), only those of
+    that type, the first one chosen, unless none of them accepts referrals now (then all, and the page says so)."""
+    offered = selectors.directory().filter(accepting_referrals=True)
+    if service_type not in ServiceType.values:
+        return offered, "", None
+    first = offered.filter(service_type=service_type).first()
+    if first is None:
+        return offered, ServiceType(service_type), None
+    return offered.filter(service_type=service_type), ServiceType(service_type), first
+
+
 @require_GET
 def detail(request, referral_id):
     referral = selectors.access_referral(user=request.user, referral_id=referral_id)
@@ -117,6 +132,25 @@ def detail(request, referral_id):
         "reason_form": forms.ReasonForm(), "outcome_form": forms.OutcomeForm(), "statuses": ReferralStatus,
         "overdue": selectors.is_overdue(referral), "is_open": referral.status in OPEN_STATUSES,
     })
+
+
+@require_GET
+def fhir_export(request, referral_id):
+    """The referral as a FHIR R4 Bundle (referrals/fhir.py), as a file: what the partner's page shows, no more.
+    A withdrawn consent: a page that says so, and nothing exported."""
+    referral = selectors.access_referral(user=request.user, referral_id=referral_id)
+    try:
+        exported = fhir.export(referral)
+    except fhir.ExportRefused:
+        audit.record(action=AuditAction.ACCESS_DENIED, object_type="referrals.referral", object_id=referral.pk,
+                     client_id=referral.client_id, reason="fhir export: consent withdrawn")
+        return render(request, "referrals/fhir_refused.html", {"referral": referral}, status=403)
+    audit.record(action=AuditAction.EXPORT, object_type="referrals.referral", object_id=referral.pk,
+                 client_id=referral.client_id, fields=exported.fields, reason=FHIR_EXPORT_REASON)
+    response = HttpResponse(exported.content, content_type=fhir.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="referral-{referral.pk}.fhir.json"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

@@ -15,7 +15,7 @@ Who may see what is denied by default. Each app declares what its own pages legi
 New pages need neither: the crawl follows the links it finds, starting from the home page and from every menu
 link an app registers (casemgmt.features), so a new page is crawled as soon as something links to it. Text
 responses (HTML, JSON, CSV) are searched; other files (PDFs: their text is compressed glyph runs) are checked
-for their status only.
+for their status only. FHIR files (application/fhir+json) are JSON, and searched too.
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def crawl(browser, *, start: Iterable[str], max_pages: int = MAX_PAGES, max_dept
             target = _same_site(response["Location"], url)
             if target is not None:
                 queue.append((target, depth, url))  # the same page, reached another way
-        elif visit.content_type.startswith(("text/", "application/json")):
+        elif visit.content_type.startswith(("text/", "application/json", "application/fhir+json")):
             body = b"".join(response.streaming_content) if response.streaming else response.content
             visit.text = body.decode(response.charset or "utf-8", errors="replace")
             if visit.content_type.startswith("text/html") and depth < max_depth:

@@ -20,4 +20,6 @@ CASES = [
     # Centre A's referral to the partner: the partner's officer and centre A's staff; another centre: 404.
     Case("referrals:detail", url("referrals:detail", lambda o: o["referral"].pk), ok_for=OTHER_CENTRE_404),
     Case("referrals:act", url("referrals:act", lambda o: o["referral"].pk), ok=405),  # POST only
+    # Its FHIR file: the same people as the referral page.
+    Case("referrals:fhir", url("referrals:fhir", lambda o: o["referral"].pk), ok_for=OTHER_CENTRE_404),
 ]

@@ -5,14 +5,16 @@ from django.db import transaction
 
 from casemgmt.management.base import AuditedCommand
 from casemgmt.models import Organisation
-from referrals.demo import DIRECTORY, seed_demo_referrals
+from referrals.demo import DIRECTORY, seed_demo_continuity, seed_demo_referrals
 
 
 class Command(AuditedCommand):
     help = (
         "Add the two demo partners' services to the directory and 13 synthetic demo referrals to the Health Access "
-        "partner, in every state, one closed by a consent withdrawal. Runs after seed_demo and seed_demo_clients; "
-        "does nothing if the directory has them. Development only."
+        "partner, in every state, one closed by a consent withdrawal; then the pre-release checklist's demo on the "
+        "prison unit's releases due (screenings living with HIV, referrals for ART and opioid agonist therapy, a "
+        "transfer request). Runs after seed_demo and seed_demo_clients; does nothing if the directory has them and "
+        "the prison unit has sent a referral for opioid agonist therapy. Development only."
     )
 
     def handle(self, *args, **options):
@@ -21,14 +23,18 @@ class Command(AuditedCommand):
         users = get_user_model().objects
         try:
             with transaction.atomic():
+                prison = Organisation.objects.get(name="Demo Prison Health Unit Kandal")
+                partners = {name: Organisation.objects.get(name=name) for name in DIRECTORY}
+                counsellor = users.get(username="counsellor")
+                prison_counsellor = users.get(username="prison.counsellor")
+                officer = users.get(username="partner")
                 count = seed_demo_referrals(
-                    centre=Organisation.objects.get(name="Demo Treatment Centre Phnom Penh"),
-                    prison=Organisation.objects.get(name="Demo Prison Health Unit Kandal"),
-                    partners={name: Organisation.objects.get(name=name) for name in DIRECTORY},
-                    counsellor=users.get(username="counsellor"),
-                    prison_counsellor=users.get(username="prison.counsellor"),
-                    officer=users.get(username="partner"),
-                )
+                    centre=Organisation.objects.get(name="Demo Treatment Centre Phnom Penh"), prison=prison,
+                    partners=partners, counsellor=counsellor, prison_counsellor=prison_counsellor, officer=officer)
+                continuity = seed_demo_continuity(centre_counsellor=counsellor, prison=prison, partners=partners,
+                                                  prison_counsellor=prison_counsellor, officer=officer)
         except (Organisation.DoesNotExist, users.model.DoesNotExist, IndexError):
             raise CommandError("Run `manage.py seed_demo` and `manage.py seed_demo_clients` first.") from None
         self.stdout.write(f"Made {count} synthetic demo referrals." if count else "Demo referrals exist already.")
+        if continuity:
+            self.stdout.write(f"Made {continuity} synthetic referrals before release (the releases' checklist).")
