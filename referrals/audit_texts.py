@@ -19,6 +19,9 @@ SERVICE_CHANGED = _("Partner service changed in the directory")
 SERVICE_OPENED = _("Partner service opened for changing")
 DIRECTORY_EXPORTED = _("Service directory exported")
 REFERRAL_EXPORTED = _("Referral exported as FHIR for a partner's system")
+INBOX_OPENED = _("Referral inbox opened: %(fields)s")
+NOTIFICATION_SENT = _("Referral e-mail sent (a link, no client information)")
+DIGEST_SENT = _("Overdue referrals digest e-mailed (a count and a link)")
 
 
 def register() -> None:
@@ -31,6 +34,13 @@ def register() -> None:
     }, reason=lambda event, names: event.reason if "->" in (event.reason or "") else "")
     register_audit_text("referrals.referral_form", noun=_("referral form"), texts={AuditAction.VIEW: FORM_OPENED})
     register_audit_text("referrals.preview", noun=_("referral preview"), texts={AuditAction.VIEW: PREVIEW_OPENED})
+    register_audit_text("referrals.inbox", noun=_("referral inbox"), texts={AuditAction.VIEW: INBOX_OPENED},
+                        field_labels={"new": _("New referrals"), "accepted": _("Accepted"), "due_soon": _("Due soon"),
+                                      "overdue": _("Overdue")})
+    register_audit_text("referrals.notification", noun=_("referral e-mail"),
+                        texts={AuditAction.EXPORT: NOTIFICATION_SENT})
+    register_audit_text("referrals.digest", noun=_("overdue referrals digest"), model="referrals.ReferralDigest",
+                        texts={AuditAction.EXPORT: DIGEST_SENT})
     register_audit_text("referrals.partnerservice", noun=_("partner service"), model="referrals.PartnerService",
                         texts={AuditAction.SEARCH: DIRECTORY_SEARCHED, AuditAction.CREATE: SERVICE_ADDED,
                                AuditAction.CHANGE: SERVICE_CHANGED, AuditAction.VIEW: SERVICE_OPENED,

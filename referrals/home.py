@@ -7,6 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from casemgmt.roles import CARE_STAFF, Role
 from referrals import selectors
 
+# The inbox's lists, as the home page and the inbox page name them.
+INBOX_TITLES = {"overdue": _("Overdue"), "new": _("New referrals"), "due_soon": _("Due soon"),
+                "accepted": _("Accepted")}
+
 
 def partner_inbox_panel(request) -> dict | None:
     if request.role != Role.REFERRAL_OFFICER:
@@ -15,8 +19,7 @@ def partner_inbox_panel(request) -> dict | None:
     return {
         "template": "referrals/home_panel.html",
         "inbox": inbox,
-        "lists": [(_("Overdue"), inbox.overdue), (_("New referrals"), inbox.new), (_("Due soon"), inbox.due_soon),
-                  (_("Accepted"), inbox.accepted)],
+        "lists": [(INBOX_TITLES[kind], kind, rows, count) for kind, rows, count in inbox.lists()],
     }
 
 

@@ -166,4 +166,29 @@ class ReferralGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Referral, on_delete=models.CASCADE)
 
     class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["group", "permission", "content_object"], name="referral_gperm_lookup")]
+        indexes = [
+            models.Index(fields=["group", "permission", "content_object"], name="referral_gperm_lookup"),
+            # The partner's scope probes each candidate referral's grant (referrals.selectors._granted): from the
+            # index alone.
+            models.Index(fields=["content_object", "permission", "group"], name="referral_gperm_probe"),
+        ]
+
+
+class ReferralDigest(models.Model):
+    """One day's overdue digest for one person (``manage.py send_referral_digest``). The row is claimed (inserted)
+    before the e-mail goes out, so a second run on the same local day, or two runs at once, send nothing more: the
+    unique constraint decides. A digest that could not be sent gives its claim back, for a later run to retry."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    overdue = models.PositiveIntegerField(_("overdue referrals"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("referral digest")
+        verbose_name_plural = _("referral digests")
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="referral_digest_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"referral digest {self.pk}"

@@ -20,6 +20,7 @@ from casemgmt.roles import CARE_STAFF, OrganisationKind, Role
 from casemgmt.transitions import TransitionRefused
 from clients.models import Client, Consent, ConsentKind, ShareCategory
 from clients.selectors import clients_visible_to
+from referrals import notifications
 from referrals.models import OPEN_STATUSES, EndReason, Outcome, PartnerService, Referral, ReferralStatus, Urgency
 from referrals.selectors import VIEW, services_editable_by
 
@@ -164,6 +165,7 @@ def referral_send(*, actor, referral: Referral) -> Referral:
         Referral, pk=referral.pk, actor=actor, source=[ReferralStatus.DRAFT], target=ReferralStatus.SENT,
         changes={"sent_at": timezone.now()}, check=check, queryset=_sender_scope(actor))
     access.grant_all([VIEW], locked, groups=[locked.to_organisation.staff_group_id])
+    notifications.referral_sent(referral=locked, actor=actor)
     return locked
 
 
@@ -185,10 +187,13 @@ def _require_reason(reason: str) -> None:
 
 
 def _receive(*, actor, referral: Referral, source, target, changes=None, audit_fields=None) -> Referral:
+    """The partner's decision, and (once it commits) an e-mail to the sending counsellor."""
     changes = {"acted_by": actor, **(changes or {})}
-    return transitions.transition(Referral, pk=referral.pk, actor=actor, source=source, target=target,
-                                  changes=changes, queryset=_receiver_scope(actor),
-                                  audit_fields=audit_fields or ["status"])
+    changed = transitions.transition(Referral, pk=referral.pk, actor=actor, source=source, target=target,
+                                     changes=changes, queryset=_receiver_scope(actor),
+                                     audit_fields=audit_fields or ["status"])
+    notifications.referral_updated(referral=changed, actor=actor)
+    return changed
 
 
 @transaction.atomic

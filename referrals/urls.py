@@ -11,6 +11,7 @@ CARE_STAFF_AND_PARTNERS = Rule(roles=frozenset({*CARE_STAFF, Role.REFERRAL_OFFIC
 # Which referrals, the referrals.selectors scope decides: a partner's officers see only those sent to them.
 access_policy = {
     "directory": CARE_STAFF_AND_PARTNERS,
+    "inbox": only(Role.REFERRAL_OFFICER),
     "service_add": only(Role.REFERRAL_OFFICER),
     "service_edit": only(Role.REFERRAL_OFFICER),
     "new": CARE_STAFF_RULE,
@@ -21,6 +22,7 @@ access_policy = {
 
 urlpatterns = [
     path("directory/", views.directory, name="directory"),
+    path("inbox/", views.inbox, name="inbox"),
     path("directory/new/", views.service_add, name="service_add"),
     path("directory/<uuid:service_id>/", views.service_edit, name="service_edit"),
     path("new/<uuid:client_id>/", views.referral_new, name="new"),

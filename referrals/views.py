@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -16,11 +17,13 @@ from casemgmt.submission import form_errors_from, submitted
 from casemgmt.transitions import TransitionRefused
 from clients.selectors import access_client
 from referrals import fhir, forms, selectors, services
+from referrals.home import INBOX_TITLES
 from referrals.models import OPEN_STATUSES, ReferralStatus, ServiceType
 
 MESSAGE_SENT = _("The referral was sent to the partner.")
 MESSAGE_DONE = _("The referral was updated.")
 FHIR_EXPORT_REASON = "format: fhir r4 bundle"
+INBOX_PAGE_SIZE = 50
 
 # action name -> (service, form class or None, which side)
 RECEIVER_ACTIONS = {
@@ -67,6 +70,22 @@ def service_edit(request, service_id):
     done = submitted(request, form, lambda values: services.partner_service_save(
         actor=request.user, values=values, service=service), then=lambda _service: redirect("referrals:directory"))
     return done or render(request, "referrals/service_form.html", {"form": form, "heading": _("Edit a service")})
+
+
+@require_GET
+def inbox(request):
+    """One kind of the officer's open referrals (``?show=new|accepted|due_soon|overdue``), all of them, by pages."""
+    show = request.GET.get("show") or "new"
+    if show not in selectors.INBOX_KINDS:
+        raise Http404
+    counts = selectors.inbox_counts(user=request.user)
+    page = Paginator(selectors.inbox_rows(user=request.user, kind=show), INBOX_PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    selectors.inbox_annotate(page.object_list)
+    audit.record(action=AuditAction.VIEW, object_type="referrals.inbox", fields=[show])
+    tabs = [{"kind": kind, "title": INBOX_TITLES[kind], "count": counts[kind]} for kind in selectors.INBOX_KINDS]
+    return render(request, "referrals/inbox.html", {"show": show, "title": INBOX_TITLES[show], "tabs": tabs,
+                                                    "page": page})
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,6 +14,7 @@ def objects(base: dict) -> dict:
 
 CASES = [
     Case("referrals:directory", url("referrals:directory")),
+    Case("referrals:inbox", url("referrals:inbox")),  # the officer's own organisation's referrals only
     Case("referrals:service_add", url("referrals:service_add")),
     Case("referrals:service_edit", url("referrals:service_edit", lambda o: o["partner_service"].pk)),
     Case("referrals:new", url("referrals:new", lambda o: o["referral_client"].pk), ok_for=OTHER_CENTRE_404),
