@@ -87,6 +87,8 @@ class Command(AuditedCommand):
         saved = saved or {"password": secrets.token_urlsafe(9)}
         user, _created = get_user_model().objects.get_or_create(username=username)
         user.first_name, user.last_name = GIVEN_NAMES[username], DEMO_FAMILY_NAME
+        # A reserved domain (RFC 2606): in development the e-mails it gets are printed on the console.
+        user.email = f"{username}@demo.example.org"
         user.set_password(saved["password"])
         user.is_active = True
         user.save()
@@ -133,4 +135,5 @@ class Command(AuditedCommand):
         self.stdout.write(
             "Current 6-digit codes: `make code ACCOUNT=counsellor`, or add the secret to an authenticator app."
         )
+        self.stdout.write("E-mails to the demo accounts (<user>@demo.example.org) are printed on the server's console.")
         self.stdout.write("")
