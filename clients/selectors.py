@@ -23,6 +23,7 @@ from clients.models import (
     ClientStatus,
     Consent,
     ConsentKind,
+    ConsentWording,
     CustodyEpisode,
     Screening,
     Transfer,
@@ -102,7 +103,7 @@ def client_case_file(*, user, client: Client) -> CaseFile:
     from clients.sections import case_file_sections
 
     today = timezone.localdate()
-    consents = list(client.consents.select_related("partner", "recorded_by"))
+    consents = list(client.consents.select_related("partner", "recorded_by", "wording"))
     screenings = list(client.screenings.order_by("-screened_on", "-created_at"))
     return CaseFile(
         consents=[(consent, consent.is_active(today)) for consent in consents],
@@ -122,7 +123,7 @@ def client_case_summary(*, user, client: Client) -> dict:
     from clients.sections import case_file_sections
 
     today = timezone.localdate()
-    consents = list(client.consents.select_related("partner"))
+    consents = list(client.consents.select_related("partner", "wording"))
     return {
         "consents": [(consent, consent.is_active(today)) for consent in consents],
         "screenings": screening_changes(list(client.screenings.order_by("-screened_on", "-created_at"))),
@@ -249,6 +250,26 @@ def has_active_treatment_consent(client: Client, on: datetime.date | None = None
     on = on or timezone.localdate()
     consents = client.consents.all() if consents is None else consents
     return any(c.kind == ConsentKind.TREATMENT and c.is_active(on) for c in consents)
+
+
+def current_wordings(*, on: datetime.date | None = None) -> dict[tuple[str, str], ConsentWording]:
+    """The wording in use on ``on`` (today) for each (kind, language): its latest version in use by then. One query."""
+    on = on or timezone.localdate()
+    current: dict[tuple[str, str], ConsentWording] = {}
+    for wording in ConsentWording.objects.filter(published_on__lte=on).order_by("kind", "language", "-version"):
+        current.setdefault((wording.kind, wording.language), wording)
+    return current
+
+
+def current_wording(*, kind: str, language: str, on: datetime.date | None = None) -> ConsentWording | None:
+    on = on or timezone.localdate()
+    return ConsentWording.objects.filter(kind=kind, language=language, published_on__lte=on).order_by(
+        "-version").first()
+
+
+def wording_in_use(wording: ConsentWording) -> bool:
+    """Whether a consent records this wording (read to a client): then it never changes."""
+    return wording.pk is not None and Consent.objects.filter(wording_id=wording.pk).exists()
 
 
 def releases_due(*, user, days: int = 30) -> QuerySet[CustodyEpisode]:
