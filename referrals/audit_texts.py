@@ -18,16 +18,21 @@ SERVICE_ADDED = _("Partner service added to the directory")
 SERVICE_CHANGED = _("Partner service changed in the directory")
 SERVICE_OPENED = _("Partner service opened for changing")
 DIRECTORY_EXPORTED = _("Service directory exported")
+LETTER_PRINTED = _("Referral letter printed")
+DISCLOSURES_PRINTED = _("List of who received the client's information printed")
 
 
 def register() -> None:
     register_audit_text("referrals.referral", noun=_("referral"), model="referrals.Referral", texts={
         AuditAction.CREATE: REFERRAL_CREATED,
         AuditAction.VIEW: REFERRAL_OPENED,
+        AuditAction.PRINT: LETTER_PRINTED,
         AuditAction.CHANGE: lambda event, names: REFERRAL_CLOSED_BY_WITHDRAWAL
         if event.reason == "consent withdrawn" else REFERRAL_CHANGED,
     }, reason=lambda event, names: event.reason if "->" in (event.reason or "") else "")
     register_audit_text("referrals.referral_form", noun=_("referral form"), texts={AuditAction.VIEW: FORM_OPENED})
+    register_audit_text("referrals.disclosures", noun=_("list of who received the client's information"),
+                        texts={AuditAction.PRINT: DISCLOSURES_PRINTED})
     register_audit_text("referrals.preview", noun=_("referral preview"), texts={AuditAction.VIEW: PREVIEW_OPENED})
     register_audit_text("referrals.partnerservice", noun=_("partner service"), model="referrals.PartnerService",
                         texts={AuditAction.SEARCH: DIRECTORY_SEARCHED, AuditAction.CREATE: SERVICE_ADDED,

@@ -16,6 +16,8 @@ access_policy = {
     "new": CARE_STAFF_RULE,
     "detail": CARE_STAFF_AND_PARTNERS,
     "act": CARE_STAFF_AND_PARTNERS,
+    "letter": CARE_STAFF_AND_PARTNERS,
+    "disclosures_pdf": CARE_STAFF_RULE,
 }
 
 urlpatterns = [
@@ -25,4 +27,6 @@ urlpatterns = [
     path("new/<uuid:client_id>/", views.referral_new, name="new"),
     path("<uuid:referral_id>/", views.detail, name="detail"),
     path("<uuid:referral_id>/act/", views.act, name="act"),
+    path("<uuid:referral_id>/letter/", views.letter, name="letter"),
+    path("client/<uuid:client_id>/disclosures/", views.disclosures_pdf, name="disclosures_pdf"),
 ]
