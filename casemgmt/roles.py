@@ -83,7 +83,8 @@ class Province(models.TextChoices):
 
 # Model permissions of the system administrator's group: accounts, organisations, memberships,
 # membership changes, two-factor devices (seen, never edited: a reset goes through the account's action),
-# lockouts, and the partner service directory (not client data). Never a client or referral model.
+# lockouts, the partner service directory and the consent wordings (neither is client data). Never a client or
+# referral model.
 SYSTEM_ADMINISTRATOR_PERMISSIONS = [
     ("auth", "user", ["add", "change", "view"]),
     ("casemgmt", "organisation", ["add", "change", "view"]),
@@ -92,4 +93,5 @@ SYSTEM_ADMINISTRATOR_PERMISSIONS = [
     ("otp_totp", "totpdevice", ["view"]),
     ("axes", "accessattempt", ["view", "delete"]),
     ("referrals", "partnerservice", ["add", "change", "view"]),
+    ("clients", "consentwording", ["add", "change", "view"]),
 ]

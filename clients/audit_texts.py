@@ -34,6 +34,8 @@ CUSTODY_ADMITTED = _("Admission to custody recorded")
 CUSTODY_RELEASED = _("Release from custody recorded")
 TRANSFER_REQUESTED = _("Transfer of the record requested by another centre")
 TRANSFER_DECLINED = _("Transfer request declined")
+WORDING_PUBLISHED = _("Consent wording published")
+WORDING_CORRECTED = _("Consent wording corrected before use: %(fields)s")
 
 # What ``client_transfer`` writes as the reason: "transfer <from organisation> -> <to organisation>".
 TRANSFER_REASON_PREFIX = "transfer "
@@ -92,4 +94,8 @@ def register() -> None:
     register_audit_text("clients.transfer", noun=_("transfer request"), model="clients.Transfer", texts={
         AuditAction.CREATE: TRANSFER_REQUESTED,
         AuditAction.CHANGE: TRANSFER_DECLINED,
+    })
+    register_audit_text("clients.consentwording", model="clients.ConsentWording", texts={
+        AuditAction.CREATE: WORDING_PUBLISHED,
+        AuditAction.CHANGE: WORDING_CORRECTED,
     })

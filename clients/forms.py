@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt.models import Organisation
@@ -11,6 +12,7 @@ from clients.models import (
     Client,
     ClientStatus,
     Consent,
+    ConsentKind,
     CustodyEpisode,
     MentalHealthFlag,
     PopulationGroup,
@@ -105,9 +107,31 @@ class CaseloadFilterForm(forms.Form):
                                    choices=[("", _("Any")), *RiskLevel.choices])
 
 
+class ShownWordingsField(forms.CharField):
+    """The consent wordings the page showed, as "kind:language:version" items. What was posted is cleaned; what
+    is shown again is always the versions in use now, so that a form refused for a changed wording carries the
+    new versions once the counsellor has read them."""
+
+    widget = forms.HiddenInput
+
+    def bound_data(self, data, initial):
+        return initial
+
+    def to_python(self, value) -> dict[tuple[str, str], int]:
+        shown = {}
+        for item in str(value or "").split(","):
+            kind, _sep, rest = item.strip().partition(":")
+            language, _sep, version = rest.partition(":")
+            if version.isdigit():
+                shown[(kind, language)] = int(version)
+        return shown
+
+
 class ConsentForm(forms.ModelForm):
     categories = forms.MultipleChoiceField(label=_("Categories of information"), choices=ShareCategory.choices,
                                            required=False, widget=forms.CheckboxSelectMultiple)
+    language = forms.ChoiceField(label=_("Wording read to the client in"), choices=settings.LANGUAGES)
+    wordings = ShownWordingsField(required=False)
 
     class Meta:
         model = Consent
@@ -117,12 +141,25 @@ class ConsentForm(forms.ModelForm):
         help_texts = {
             "partner": _("Only for sharing: the NGO partner the client agrees to share with."),
             "purpose": _("Only for sharing: what the partner may use the information for."),
+            "witness_name": _("Needed when the client could not sign (verbal consent or thumbprint): the person who "
+                              "saw them agree."),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, wordings: dict, **kwargs):
+        """``wordings``: the wording in use for each (kind, language) (clients.selectors.current_wordings)."""
         super().__init__(*args, **kwargs)
         self.fields["partner"].queryset = Organisation.objects.filter(kind=OrganisationKind.NGO_PARTNER, active=True)
         self.fields["partner"].required = False
+        kinds, languages = ConsentKind.values, [code for code, _name in settings.LANGUAGES]
+        self.shown_wordings = [wordings[kind, language] for kind in kinds for language in languages
+                               if (kind, language) in wordings]
+        self.fields["wordings"].initial = ",".join(f"{w.kind}:{w.language}:{w.version}" for w in self.shown_wordings)
+
+    def clean(self):
+        data = super().clean()
+        # The version of the chosen kind and language that the page showed: the one the client heard.
+        data["wording_version"] = (data.get("wordings") or {}).get((data.get("kind"), data.get("language")))
+        return data
 
     def _post_clean(self):
         # The service validates the whole consent (and says why); the model's own check would repeat it.

@@ -284,6 +284,33 @@ class ShareCategory(models.TextChoices):
     TREATMENT = "treatment", _("Treatment information")
 
 
+class ConsentWording(models.Model):
+    """The exact text read to a client before they give a consent: one per kind and language, in numbered versions.
+
+    Not client data (every client hears the same text), so system administrators publish it in the administration
+    site. A version that a consent records is never edited again (clients.services refuses it, and so does the
+    administration site): a change of wording is a new version. The sharing text names no partner and no category:
+    the consent itself holds them, and the text says so."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=16, choices=ConsentKind.choices)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    version = models.PositiveSmallIntegerField(_("version"), editable=False)
+    text = models.TextField(_("text"), validators=[multiline_text])
+    published_on = models.DateField(_("in use from"), default=timezone.localdate)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "language", "-version"]
+        verbose_name = _("consent wording")
+        verbose_name_plural = _("consent wordings")
+        constraints = [models.UniqueConstraint(fields=["kind", "language", "version"],
+                                               name="consent_wording_one_text_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.language} v{self.version}"
+
+
 class Consent(VersionedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
@@ -296,6 +323,11 @@ class Consent(VersionedModel):
     expires_on = models.DateField(_("expires on"), null=True, blank=True)
     method = models.CharField(_("how it was given"), max_length=16, choices=ConsentMethod.choices)
     witness_name = EncryptedCharField(_("witness"), max_length=200, blank=True, default="", validators=[plain_text])
+    # The text read to the client and the language it was read in. Consents recorded before wordings existed
+    # (migration 0008) have neither; every consent recorded since has both (clients.services.consent_record).
+    wording = models.ForeignKey(ConsentWording, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="consents", verbose_name=_("wording read"))
+    language = models.CharField(_("read in"), max_length=8, choices=settings.LANGUAGES, blank=True, default="")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True, validators=[not_in_future])

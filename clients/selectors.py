@@ -23,6 +23,7 @@ from clients.models import (
     ClientStatus,
     Consent,
     ConsentKind,
+    ConsentWording,
     CustodyEpisode,
     Screening,
     Transfer,
@@ -118,7 +119,7 @@ def client_case_file(*, user, client: Client) -> CaseFile:
     from clients.sections import case_file_sections
 
     today = timezone.localdate()
-    consents = list(client.consents.select_related("partner", "recorded_by"))
+    consents = list(client.consents.select_related("partner", "recorded_by", "wording"))
     screenings = list(client.screenings.order_by("-screened_on", "-created_at"))
     return CaseFile(
         consents=[(consent, consent.is_active(today)) for consent in consents],
@@ -138,7 +139,7 @@ def client_case_summary(*, user, client: Client) -> dict:
     from clients.sections import case_file_sections
 
     today = timezone.localdate()
-    consents = list(client.consents.select_related("partner"))
+    consents = list(client.consents.select_related("partner", "wording"))
     return {
         "consents": [(consent, consent.is_active(today)) for consent in consents],
         "screenings": screening_changes(list(client.screenings.order_by("-screened_on", "-created_at"))),
@@ -276,6 +277,26 @@ def latest_hiv_statuses(client_ids) -> dict[uuid.UUID, str]:
     rows = Client.objects.filter(pk__in=list(client_ids)).annotate(
         latest_hiv_status=Subquery(latest.values("hiv_status")[:1])).values_list("pk", "latest_hiv_status")
     return {pk: status for pk, status in rows if status}
+
+
+def current_wordings(*, on: datetime.date | None = None) -> dict[tuple[str, str], ConsentWording]:
+    """The wording in use on ``on`` (today) for each (kind, language): its latest version in use by then. One query."""
+    on = on or timezone.localdate()
+    current: dict[tuple[str, str], ConsentWording] = {}
+    for wording in ConsentWording.objects.filter(published_on__lte=on).order_by("kind", "language", "-version"):
+        current.setdefault((wording.kind, wording.language), wording)
+    return current
+
+
+def current_wording(*, kind: str, language: str, on: datetime.date | None = None) -> ConsentWording | None:
+    on = on or timezone.localdate()
+    return ConsentWording.objects.filter(kind=kind, language=language, published_on__lte=on).order_by(
+        "-version").first()
+
+
+def wording_in_use(wording: ConsentWording) -> bool:
+    """Whether a consent records this wording (read to a client): then it never changes."""
+    return wording.pk is not None and Consent.objects.filter(wording_id=wording.pk).exists()
 
 
 def releases_due(*, user, days: int = 30) -> QuerySet[CustodyEpisode]:

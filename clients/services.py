@@ -21,13 +21,14 @@ from clients.models import (
     Consent,
     ConsentKind,
     ConsentMethod,
+    ConsentWording,
     CustodyEpisode,
     HivStatus,
     Screening,
     Transfer,
     TransferStatus,
 )
-from clients.selectors import CHANGE, VIEW, has_active_treatment_consent
+from clients.selectors import CHANGE, VIEW, current_wording, has_active_treatment_consent, wording_in_use
 from clients.signals import consent_revoked
 from clients.uic import compute_uic
 from clients.validators import not_in_future_field
@@ -42,6 +43,15 @@ ERROR_SHARING_NEEDS_PARTNER = _("Choose the partner organisation the client agre
 ERROR_SHARING_NEEDS_CATEGORIES = _("Choose at least one category of information the client agrees to share.")
 ERROR_SHARING_NEEDS_PURPOSE = _("Say for what purpose the information is shared.")
 ERROR_VERBAL_NEEDS_WITNESS = _("A verbal consent needs the name of its witness.")
+ERROR_THUMBPRINT_NEEDS_WITNESS = _("A consent given by thumbprint needs the name of its witness: the client could not "
+                                   "sign, so someone else saw them agree.")
+ERROR_NO_WORDING = _("No wording of this consent is in use in this language yet, so there is nothing to read to the "
+                     "client. A system administrator publishes one in the administration site.")
+ERROR_WORDING_NOT_CURRENT = _("The wording of this consent changed since the form was opened. Read the new version, "
+                              "shown on this page, to the client, then save again.")
+ERROR_WORDING_IN_USE = _("This wording was read to clients and their consents record it: it cannot change. Publish "
+                         "a new version instead.")
+ERROR_WORDING_NOT_ADMINISTRATOR = _("Only a system administrator publishes consent wordings.")
 ERROR_RELEASE_BEFORE_ADMISSION = _("The release cannot be before the admission.")
 ERROR_NOT_A_PRISON = _("Custody is recorded at a prison health unit.")
 ERROR_NOT_A_COUNSELLOR_HERE = _("Choose a counsellor of the client's centre.")
@@ -286,7 +296,11 @@ def transfer_decide(*, actor, transfer: Transfer, accept: bool) -> Transfer:
 @transaction.atomic
 def consent_record(*, actor, client: Client, kind: str, given_on: datetime.date, method: str,
                    expires_on: datetime.date | None = None, partner: Organisation | None = None,
-                   purpose: str = "", categories=(), witness_name: str = "") -> Consent:
+                   purpose: str = "", categories=(), witness_name: str = "", language: str = "en",
+                   wording_version: int | None = None) -> Consent:
+    """A consent, with the wording read to the client in ``language``: ``wording_version`` is the version the form
+    showed, refused unless it is still the one in use for this kind and language; without it (seeds, imports), the
+    one in use today is recorded."""
     errors = {}
     if expires_on and given_on and expires_on < given_on:
         errors["expires_on"] = ERROR_CONSENT_EXPIRES_BEFORE_GIVEN
@@ -299,19 +313,57 @@ def consent_record(*, actor, client: Client, kind: str, given_on: datetime.date,
             errors["purpose"] = ERROR_SHARING_NEEDS_PURPOSE
     else:
         partner, categories = None, []
+    # The client could not sign: someone saw them agree, and is named.
     if method == ConsentMethod.VERBAL and not witness_name.strip():
         errors["witness_name"] = ERROR_VERBAL_NEEDS_WITNESS
+    if method == ConsentMethod.THUMBPRINT and not witness_name.strip():
+        errors["witness_name"] = ERROR_THUMBPRINT_NEEDS_WITNESS
+    in_use = current_wording(kind=kind, language=language)
+    if in_use is None:
+        errors["language"] = ERROR_NO_WORDING
+    elif wording_version is not None and wording_version != in_use.version:
+        errors["language"] = ERROR_WORDING_NOT_CURRENT
     if errors:
         raise ValidationError(errors)
     consent = Consent(client=client, kind=kind, partner=partner, purpose=purpose, categories=sorted(categories),
                       given_on=given_on, expires_on=expires_on, method=method, witness_name=witness_name,
-                      recorded_by=actor)
+                      wording=in_use, language=language, recorded_by=actor)
     consent.full_clean()
     consent.save(force_insert=True)
     touch(client)
     audit.record(actor=actor, action=AuditAction.CONSENT_CHANGE, object_type="clients.consent", object_id=consent.pk,
-                 client_id=client.pk, fields=["kind", "given_on", "expires_on", "method", "partner", "categories"])
+                 client_id=client.pk, fields=["kind", "given_on", "expires_on", "method", "partner", "categories",
+                                              "wording", "language"])
     return consent
+
+
+@transaction.atomic
+def consent_wording_save(*, actor, wording: ConsentWording, changed=()) -> ConsentWording:
+    """A system administrator publishes a wording (the next version of its kind and language), or corrects one
+    that no consent records yet. One that a consent records is refused: its change is a new version."""
+    if access.role_of(actor) != Role.SYSTEM_ADMINISTRATOR:
+        raise ValidationError(ERROR_WORDING_NOT_ADMINISTRATOR)
+    created = wording._state.adding
+    if created:
+        # Two administrators publishing at once take turns; the unique constraint holds it anyway.
+        locks.hold("clients.consentwording.version", f"{wording.kind}:{wording.language}")
+        latest = ConsentWording.objects.filter(kind=wording.kind, language=wording.language).order_by(
+            "-version").values_list("version", flat=True).first()
+        wording.version = (latest or 0) + 1
+        changed = ["kind", "language", "text", "published_on"]
+    else:
+        stored = ConsentWording.objects.select_for_update().get(pk=wording.pk)
+        if wording_in_use(stored):
+            raise ValidationError(ERROR_WORDING_IN_USE)
+        # Kind, language and version stay what they were: only the text and the date are corrected.
+        stored.text, stored.published_on = wording.text, wording.published_on
+        wording = stored
+        changed = [name for name in changed if name in ("text", "published_on")]
+    wording.full_clean()
+    wording.save(force_insert=created)
+    audit.record(actor=actor, action=AuditAction.CREATE if created else AuditAction.CHANGE,
+                 object_type="clients.consentwording", object_id=wording.pk, fields=list(changed))
+    return wording
 
 
 @transaction.atomic

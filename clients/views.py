@@ -192,10 +192,11 @@ def edit_identity(request, client_id):
 @require_http_methods(["GET", "POST"])
 def consent_add(request, client_id):
     client = selectors.access_client(user=request.user, client_id=client_id, write=True)
-    form = forms.ConsentForm(request.POST or None, initial={"given_on": timezone.localdate()})
+    form = forms.ConsentForm(request.POST or None, wordings=selectors.current_wordings(),
+                             initial={"given_on": timezone.localdate(), "language": translation.get_language()})
     done = submitted(request, form, lambda data: services.consent_record(actor=request.user, client=client, **{
         k: data[k] for k in ("kind", "partner", "purpose", "categories", "given_on", "expires_on", "method",
-                             "witness_name")}), then=_to_client_page)
+                             "witness_name", "language", "wording_version")}), then=_to_client_page)
     return done or render(request, "clients/consent_form.html", {"form": form, "client": client})
 
 

@@ -17,7 +17,7 @@ class ReferralsConfig(AppConfig):
         from clients.signals import consent_revoked
         from referrals.home import care_staff_referrals_panel, partner_inbox_panel
         from referrals.releases import continuity_checks
-        from referrals.sections import referrals_section
+        from referrals.sections import disclosures_section, referrals_section
         from referrals.services import on_consent_revoked
 
         features.register_urls(prefix="referrals/", module="referrals.urls")
@@ -26,6 +26,7 @@ class ReferralsConfig(AppConfig):
         register_home_panel(care_staff_referrals_panel)
         register_case_file_section(referrals_section, order=50)
         register_release_check(continuity_checks)
+        register_case_file_section(disclosures_section, order=55)
         from referrals import audit_texts
 
         audit_texts.register()

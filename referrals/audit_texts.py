@@ -22,6 +22,8 @@ REFERRAL_EXPORTED = _("Referral exported as FHIR for a partner's system")
 INBOX_OPENED = _("Referral inbox opened: %(fields)s")
 NOTIFICATION_SENT = _("Referral e-mail sent (a link, no client information)")
 DIGEST_SENT = _("Overdue referrals digest e-mailed (a count and a link)")
+LETTER_PRINTED = _("Referral letter printed")
+DISCLOSURES_PRINTED = _("List of who received the client's information printed")
 
 
 def register() -> None:
@@ -29,10 +31,13 @@ def register() -> None:
         AuditAction.CREATE: REFERRAL_CREATED,
         AuditAction.VIEW: REFERRAL_OPENED,
         AuditAction.EXPORT: REFERRAL_EXPORTED,
+        AuditAction.PRINT: LETTER_PRINTED,
         AuditAction.CHANGE: lambda event, names: REFERRAL_CLOSED_BY_WITHDRAWAL
         if event.reason == "consent withdrawn" else REFERRAL_CHANGED,
     }, reason=lambda event, names: event.reason if "->" in (event.reason or "") else "")
     register_audit_text("referrals.referral_form", noun=_("referral form"), texts={AuditAction.VIEW: FORM_OPENED})
+    register_audit_text("referrals.disclosures", noun=_("list of who received the client's information"),
+                        texts={AuditAction.PRINT: DISCLOSURES_PRINTED})
     register_audit_text("referrals.preview", noun=_("referral preview"), texts={AuditAction.VIEW: PREVIEW_OPENED})
     register_audit_text("referrals.inbox", noun=_("referral inbox"), texts={AuditAction.VIEW: INBOX_OPENED},
                         field_labels={"new": _("New referrals"), "accepted": _("Accepted"), "due_soon": _("Due soon"),

@@ -1,4 +1,5 @@
-"""The client page's section: the client's referrals, and the button to refer."""
+"""The client page's sections: the client's referrals with the button to refer, and who received the client's
+information (the accounting of disclosures, with its print form)."""
 
 from __future__ import annotations
 
@@ -16,4 +17,15 @@ def referrals_section(*, user, client) -> dict | None:
         "template": "referrals/client_section.html",
         "referrals": selectors.referrals_of_client(user=user, client=client),
         "can_refer": clients_visible_to(user, write=True).filter(pk=client.pk).exists(),
+    }
+
+
+def disclosures_section(*, user, client) -> dict | None:
+    from casemgmt import access
+
+    if access.role_of(user) not in CARE_STAFF:
+        return None
+    return {
+        "template": "referrals/disclosures_section.html",
+        "disclosures": selectors.disclosures_of(user=user, client=client),
     }

@@ -26,6 +26,7 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from casemgmt import access
 from casemgmt.roles import CARE_STAFF, OrganisationKind, Role
@@ -353,3 +354,101 @@ def referrals_to_follow_up(*, user, limit: int = 10) -> list[Referral]:
             "to_organisation__name", "client__id", "client__uic", "client__version")
         .order_by("due_on", "id").with_data_keys()[:limit]
     )
+
+
+# The referral letter and the accounting of disclosures --------------------------------------------------------
+
+RE_DISCLOSURE_NOTICE = _(
+    "The information in this letter was disclosed to %(partner)s with the client's consent, for this referral "
+    "only. It may not be disclosed further, to anyone, without the client's consent.")
+
+
+@dataclass
+class ConsentScope:
+    """What a printed document says of the consent a referral rests on: codes and dates, never its free text."""
+
+    given_on: datetime.date
+    expires_on: datetime.date | None
+    expired: bool
+    partner: str
+    categories: list[str]  # labels of the categories the consent covers
+    wording_version: int | None
+    wording_language: str  # the language's name; "" when no wording was recorded (consents before wordings)
+
+
+def consent_scope(consent, *, partner, today: datetime.date | None = None) -> ConsentScope:
+    today = today or timezone.localdate()
+    wording = consent.wording
+    return ConsentScope(
+        given_on=consent.given_on, expires_on=consent.expires_on,
+        expired=consent.expires_on is not None and consent.expires_on < today, partner=str(partner),
+        categories=category_labels(consent.categories),
+        wording_version=wording.version if wording is not None else None,
+        wording_language=str(consent.get_language_display()) if wording is not None else "")
+
+
+def category_labels(categories) -> list[str]:
+    return [str(ShareCategory(c).label) for c in ShareCategory.values if c in set(categories)]
+
+
+@dataclass
+class Letter:
+    """The referral letter: the partner's view of the referral (``shared_view_of``), the service it is for, the
+    consent's scope and the re-disclosure notice. Its labels are in the active language."""
+
+    referral: Referral
+    shared: SharedView
+    sent_on: datetime.date | None
+    to_organisation: str
+    service: PartnerService
+    consent: ConsentScope
+    notice: str
+
+
+def letter_of(referral: Referral) -> Letter:
+    """What the letter prints: a referral that was sent, whose consent still stands (the views refuse the
+    others). Built from ``shared_view_of``, so that it shows what the partner's page shows and nothing more."""
+    return Letter(referral=referral, shared=shared_view_of(referral), sent_on=local_date(referral.sent_at),
+                  to_organisation=str(referral.to_organisation), service=referral.service,
+                  consent=consent_scope(referral.consent, partner=referral.to_organisation),
+                  notice=str(RE_DISCLOSURE_NOTICE) % {"partner": referral.to_organisation})
+
+
+@dataclass
+class Disclosure:
+    """One referral sent: the client's information went to a partner. Labels are in the active language."""
+
+    referral_id: uuid.UUID
+    sent_on: datetime.date
+    recipient: str
+    service: str
+    categories: list[str]
+    consent: ConsentScope
+    sent_by: str
+    from_organisation: str
+    status: str
+    can_open: bool  # the referral's page is the sending centre's
+
+
+def disclosures_of(*, user, client: Client) -> list[Disclosure]:
+    """Every referral of ``client`` that was sent, whatever became of it since (accepted, closed, cancelled,
+    ended by a consent withdrawal), by whichever centre held the record then: each one disclosed the client's
+    information. Drafts never sent disclosed nothing. For care staff who may see the client; newest first; one
+    query whatever their number."""
+    if access.role_of(user) not in CARE_STAFF:
+        return []
+    organisation = access.organisation_of(user)
+    today = timezone.localdate()
+    sent = (Referral.objects.filter(client=client, client__in=clients_visible_to(user).values("pk"),
+                                    sent_at__isnull=False)
+            .select_related("to_organisation", "from_organisation", "service", "counsellor", "consent__wording")
+            .order_by("-sent_at", "pk"))
+    return [Disclosure(
+        referral_id=referral.pk, sent_on=local_date(referral.sent_at), recipient=str(referral.to_organisation),
+        service=str(referral.service.get_service_type_display()),
+        categories=category_labels(referral.shared_categories),
+        consent=consent_scope(referral.consent, partner=referral.to_organisation, today=today),
+        sent_by=referral.counsellor.get_full_name() or referral.counsellor.username,
+        from_organisation=str(referral.from_organisation), status=str(referral.get_status_display()),
+        can_open=referral.from_organisation_id == getattr(organisation, "pk", None),
+    ) for referral in sent]

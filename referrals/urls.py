@@ -18,6 +18,8 @@ access_policy = {
     "detail": CARE_STAFF_AND_PARTNERS,
     "act": CARE_STAFF_AND_PARTNERS,
     "fhir": CARE_STAFF_AND_PARTNERS,
+    "letter": CARE_STAFF_AND_PARTNERS,
+    "disclosures_pdf": CARE_STAFF_RULE,
 }
 
 urlpatterns = [
@@ -29,4 +31,6 @@ urlpatterns = [
     path("<uuid:referral_id>/", views.detail, name="detail"),
     path("<uuid:referral_id>/act/", views.act, name="act"),
     path("<uuid:referral_id>/fhir/", views.fhir_export, name="fhir"),
+    path("<uuid:referral_id>/letter/", views.letter, name="letter"),
+    path("client/<uuid:client_id>/disclosures/", views.disclosures_pdf, name="disclosures_pdf"),
 ]

@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from casemgmt import audit
+from casemgmt import audit, pdf
 from casemgmt.models import AuditAction
 from casemgmt.roles import Role
 from casemgmt.submission import form_errors_from, submitted
@@ -24,6 +25,10 @@ MESSAGE_SENT = _("The referral was sent to the partner.")
 MESSAGE_DONE = _("The referral was updated.")
 FHIR_EXPORT_REASON = "format: fhir r4 bundle"
 INBOX_PAGE_SIZE = 50
+ERROR_LETTER_NOT_SENT = _("A referral letter is printed once the referral is sent: sending it is what discloses the "
+                          "client's information, after their consent is checked again.")
+ERROR_LETTER_CONSENT_WITHDRAWN = _("The client withdrew the consent this referral rested on: its letter can no "
+                                   "longer be printed.")
 
 # action name -> (service, form class or None, which side)
 RECEIVER_ACTIONS = {
@@ -150,6 +155,7 @@ def detail(request, referral_id):
         "referral": referral, "shared": shared, "partner": partner,
         "reason_form": forms.ReasonForm(), "outcome_form": forms.OutcomeForm(), "statuses": ReferralStatus,
         "overdue": selectors.is_overdue(referral), "is_open": referral.status in OPEN_STATUSES,
+        "printable": referral.sent_at is not None and not shared.consent_withdrawn,
     })
 
 
@@ -170,6 +176,41 @@ def fhir_export(request, referral_id):
     response["Content-Disposition"] = f'attachment; filename="referral-{referral.pk}.fhir.json"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_GET
+def letter(request, referral_id):
+    """The referral letter (PDF), for a partner that prints or has no account yet: what the partner's page shows,
+    the consent's scope and the re-disclosure notice, under the sending centre's header. Printed by the sending
+    centre's care staff or the partner's referral officers; never a draft (nothing was disclosed yet), never once
+    the consent is withdrawn. Audited as a print."""
+    referral = selectors.access_referral(user=request.user, referral_id=referral_id)
+    if referral.sent_at is None or referral.consent_withdrawn:
+        messages.error(request, ERROR_LETTER_NOT_SENT if referral.sent_at is None else ERROR_LETTER_CONSENT_WITHDRAWN)
+        return redirect("referrals:detail", referral_id=referral.pk)
+    language, _client_copy = pdf.PrintForm(request.GET).options()
+    with translation.override(language):  # the shared rows' labels, in the document's language
+        letter = selectors.letter_of(referral)
+        document = pdf.render_pdf("pdf/referral_letter.html", {"letter": letter, "shared": letter.shared},
+                                  language=language, organisation=referral.from_organisation)
+    return pdf.pdf_response(document, actor=request.user, kind="referral_letter", filename="referral-letter.pdf",
+                            object_type="referrals.referral", object_id=referral.pk, client_id=referral.client_id,
+                            language=language, client_copy=False, fields=["reason", *letter.shared.categories])
+
+
+@require_GET
+def disclosures_pdf(request, client_id):
+    """The accounting of disclosures (PDF), printed for the client: every referral that sent their information to
+    a partner. The client's copy names them and the services; otherwise the UIC only. Audited as a print."""
+    client = access_client(user=request.user, client_id=client_id)
+    language, client_copy = pdf.PrintForm(request.GET).options()
+    with translation.override(language):
+        disclosures = selectors.disclosures_of(user=request.user, client=client)
+        document = pdf.render_pdf("pdf/disclosures.html", {"client": client, "disclosures": disclosures},
+                                  language=language, organisation=client.organisation, client_copy=client_copy)
+    return pdf.pdf_response(document, actor=request.user, kind="disclosures", filename="disclosures.pdf",
+                            object_type="referrals.disclosures", object_id=client.pk, client_id=client.pk,
+                            language=language, client_copy=client_copy, fields=["disclosures"])
 
 
 @require_POST

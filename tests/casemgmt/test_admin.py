@@ -16,13 +16,14 @@ from tests.conftest import sign_in
 pytestmark = pytest.mark.django_db
 
 CLIENT_DATA_APPS = {"clients", "referrals", "cryptotest"}
-# The one model of those apps that holds no client data: the partner service directory.
+# The models of those apps that hold no client data: the partner service directory, the consent wordings.
 DIRECTORY = "referrals.partnerservice"
+WORDINGS = "clients.consentwording"
 
 
 def test_no_client_data_model_is_registered_in_the_admin():
     registered = {model._meta.app_label + "." + model._meta.model_name for model in admin.site._registry}
-    assert {name for name in registered if name.split(".")[0] in CLIENT_DATA_APPS} == {DIRECTORY}
+    assert {name for name in registered if name.split(".")[0] in CLIENT_DATA_APPS} == {DIRECTORY, WORDINGS}
     assert "casemgmt.datakey" not in registered
     assert "casemgmt.auditevent" not in registered
 
@@ -30,7 +31,7 @@ def test_no_client_data_model_is_registered_in_the_admin():
 def test_system_administrator_role_holds_no_permission_on_client_data():
     group = Group.objects.get(name=Role.SYSTEM_ADMINISTRATOR)
     labels = set(group.permissions.values_list("content_type__app_label", flat=True))
-    assert labels <= {"auth", "casemgmt", "otp_totp", "axes", "referrals"}
+    assert labels <= {"auth", "casemgmt", "otp_totp", "axes", "referrals", "clients"}
     assert not group.permissions.filter(content_type__model__in=["datakey", "auditevent"]).exists()
     # And no other role holds model permissions at all: their access is object-level, by grant.
     for role in Role.values:
@@ -39,7 +40,8 @@ def test_system_administrator_role_holds_no_permission_on_client_data():
     client_models = [m for m in apps.get_models() if m._meta.app_label in CLIENT_DATA_APPS]
     assert not Permission.objects.filter(group__name=Role.SYSTEM_ADMINISTRATOR,
                                          content_type__app_label__in=CLIENT_DATA_APPS).exclude(
-        content_type__app_label="referrals", content_type__model="partnerservice").exists()
+        content_type__app_label="referrals", content_type__model="partnerservice").exclude(
+        content_type__app_label="clients", content_type__model="consentwording").exists()
     assert client_models  # the test app stands in for client data until the client model exists
 
 

@@ -395,7 +395,8 @@ def test_the_administration_site_offers_no_other_way_to_client_data(sam, alice, 
     registered = {model._meta.label_lower for model in admin.site._registry}
     assert registered == {"auth.user", "casemgmt.organisation", "casemgmt.membership", "casemgmt.membershipchange",
                           "otp_totp.totpdevice", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog",
-                          "referrals.partnerservice"}  # the service directory: no client data
+                          "referrals.partnerservice",  # the service directory: no client data
+                          "clients.consentwording"}  # the texts read to clients: no client data
     assert Group not in admin.site._registry and Permission not in admin.site._registry
 
     browser = as_user(sam)

@@ -113,10 +113,11 @@ def give_consent(client_obj: Client, *, actor, given_on: datetime.date | None = 
 
 
 def consent_data(**overrides) -> dict:
-    """POST data of the consent form: a signed treatment consent given today."""
+    """POST data of the consent form: a signed treatment consent given today, its wording read in English (the
+    versions the page showed are left out: the ones in use are recorded)."""
     data = {
         "kind": "treatment", "partner": "", "purpose": "", "given_on": timezone.localdate().isoformat(),
-        "expires_on": "", "method": "signed", "witness_name": "",
+        "expires_on": "", "method": "signed", "witness_name": "", "language": "en",
     }
     data.update(overrides)
     return data

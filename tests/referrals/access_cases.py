@@ -23,4 +23,9 @@ CASES = [
     Case("referrals:act", url("referrals:act", lambda o: o["referral"].pk), ok=405),  # POST only
     # Its FHIR file: the same people as the referral page.
     Case("referrals:fhir", url("referrals:fhir", lambda o: o["referral"].pk), ok_for=OTHER_CENTRE_404),
+    # The letter (a PDF): the sending centre's staff and the partner's officer print it; another centre: 404.
+    Case("referrals:letter", url("referrals:letter", lambda o: o["referral"].pk), ok_for=OTHER_CENTRE_404),
+    # Who received the client's information (a PDF): care staff who may see the client; partners are refused.
+    Case("referrals:disclosures_pdf", url("referrals:disclosures_pdf", lambda o: o["referral_client"].pk),
+         ok_for=OTHER_CENTRE_404),
 ]

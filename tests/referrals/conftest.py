@@ -31,3 +31,4 @@ def percy(partner):
     from tests.factories import member
 
     return member("percy", Role.REFERRAL_OFFICER, partner)
+

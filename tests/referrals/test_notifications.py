@@ -225,29 +225,8 @@ def test_a_failing_mail_server_does_not_fail_accepting_a_referral(client, case, 
                                          reason__contains="referral_updated").exists()
 
 
-@pytest.fixture
-def khmer_catalogue(tmp_path, settings):
-    """This branch's pending Khmer translations, compiled ahead of the project's catalogue (once the lead merged
-    them into django.po, the project's catalogue alone holds them)."""
-    import shutil
-    import subprocess
-    from pathlib import Path
 
-    if shutil.which("msgfmt") is None:
-        pytest.skip("gettext's msgfmt is not installed (make setup installs it)")
-    pending = Path(settings.BASE_DIR, "locale", "km", "LC_MESSAGES", "pending-notify.po")
-    if not pending.exists():
-        return
-    target = tmp_path / "km" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    header = ('msgid ""\nmsgstr ""\n"Language: km\\n"\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
-              '"Plural-Forms: nplurals=1; plural=0;\\n"\n\n')
-    (target / "django.po").write_text(header + pending.read_text(encoding="utf-8"), encoding="utf-8")
-    subprocess.run(["msgfmt", "--check", "-o", str(target / "django.mo"), str(target / "django.po")], check=True)
-    settings.LOCALE_PATHS = [tmp_path, *settings.LOCALE_PATHS]
-
-
-def test_emails_are_in_the_sites_language_when_the_account_has_none(case, alice, people, settings, khmer_catalogue,
+def test_emails_are_in_the_sites_language_when_the_account_has_none(case, alice, people, settings,
                                                                     django_capture_on_commit_callbacks):
     settings.LANGUAGE_CODE = "km"
     with django_capture_on_commit_callbacks(execute=True):
