@@ -147,6 +147,31 @@ def scope_for(user, perm: str, queryset: QuerySet, *, use_groups: bool = True) -
     return queryset.filter(held)
 
 
+def scope_by_probe(user, perm: str, queryset: QuerySet) -> QuerySet:
+    """The rows ``scope_for`` finds, asked row by row: for each candidate row of ``queryset``, one probe of the
+    grant tables' (holder, permission, object) index, direct or through one of the user's groups.
+
+    For a holder with many grants whose pages filter down to few candidate rows first (a partner's inbox: its
+    open referrals among 50,000 it ever received), ``pk IN (grants)`` makes PostgreSQL hash every grant before it
+    looks at one row (20–40 ms a query); a correlated subquery is never hashed. Same answer, other plan."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    from django.contrib.auth import get_user_model
+    from django.db.models import OuterRef, Subquery
+
+    model = queryset.model
+    user_model, group_model = _direct_models(model)
+    (permission_id,) = _permission_ids([perm], model)
+    groups = get_user_model().groups.through.objects.filter(user_id=user.pk).values("group_id")
+    direct = user_model.objects.filter(user_id=user.pk, permission_id=permission_id, content_object_id=OuterRef("pk"))
+    through_group = group_model.objects.filter(group_id__in=groups, permission_id=permission_id,
+                                               content_object_id=OuterRef("pk"))
+    return queryset.alias(
+        held_directly=Subquery(direct.values("content_object_id")[:1]),
+        held_by_group=Subquery(through_group.values("content_object_id")[:1]),
+    ).filter(Q(held_directly__isnull=False) | Q(held_by_group__isnull=False))
+
+
 _permissions: dict[tuple[type[Model], str], int] = {}
 
 

@@ -18,10 +18,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.http import Http404
@@ -64,36 +62,12 @@ def access_partner_service(*, user, service_id) -> PartnerService:
     return service
 
 
-def _granted(user) -> QuerySet[Referral]:
-    """Referrals on which ``user`` holds ``VIEW``, directly or through one of their groups: the rows
-    ``casemgmt.access.scope_for`` finds, asked row by row. ``pk IN (grants)`` makes PostgreSQL hash every grant
-    the organisation ever received before it looks at one referral (50,000 of them for a busy partner: 20 to 40 ms
-    for each of the inbox's queries); a correlated scalar subquery is one probe of the grant index per candidate
-    row instead (the organisation's open referrals, found by the inbox index first), and is never hashed."""
-    from django.contrib.auth import get_user_model
-
-    from referrals.models import ReferralGroupObjectPermission, ReferralUserObjectPermission
-
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Referral.objects.none()
-    (permission_id,) = access._permission_ids([VIEW], Referral)
-    groups = get_user_model().groups.through.objects.filter(user_id=user.pk).values("group_id")
-    direct = ReferralUserObjectPermission.objects.filter(user_id=user.pk, permission_id=permission_id,
-                                                         content_object_id=OuterRef("pk"))
-    through_group = ReferralGroupObjectPermission.objects.filter(group_id__in=groups, permission_id=permission_id,
-                                                                 content_object_id=OuterRef("pk"))
-    return Referral.objects.alias(
-        held_directly=Subquery(direct.values("content_object_id")[:1]),
-        held_by_group=Subquery(through_group.values("content_object_id")[:1]),
-    ).filter(Q(held_directly__isnull=False) | Q(held_by_group__isnull=False))
-
-
 def referrals_visible_to(user, *, write: bool = False) -> QuerySet[Referral]:
     role = access.role_of(user)
     organisation = access.organisation_of(user)
     if role == Role.REFERRAL_OFFICER:
         # Exactly the grants made on sending, and only while the officer acts for the organisation they went to.
-        return _granted(user).filter(to_organisation=organisation)
+        return access.scope_by_probe(user, VIEW, Referral.objects.filter(to_organisation=organisation))
     if role in CARE_STAFF:
         return Referral.objects.filter(from_organisation=organisation,
                                        client__in=clients_visible_to(user, write=write).values("pk"))
