@@ -18,15 +18,29 @@ SERVICE_ADDED = _("Partner service added to the directory")
 SERVICE_CHANGED = _("Partner service changed in the directory")
 SERVICE_OPENED = _("Partner service opened for changing")
 DIRECTORY_EXPORTED = _("Service directory exported")
+LINKAGE_RECORDED = _("Referral: linkage to ART recorded")
+CASCADE_OPENED = _("Referral cascade of the centre opened")
+LIST_OPENED = _("List of the centre's referrals opened")
+
+
+def _change_text(event, names):
+    from referrals.services import REASON_LINKAGE
+
+    if event.reason == "consent withdrawn":
+        return REFERRAL_CLOSED_BY_WITHDRAWAL
+    if event.reason == REASON_LINKAGE:
+        return LINKAGE_RECORDED
+    return REFERRAL_CHANGED
 
 
 def register() -> None:
     register_audit_text("referrals.referral", noun=_("referral"), model="referrals.Referral", texts={
         AuditAction.CREATE: REFERRAL_CREATED,
         AuditAction.VIEW: REFERRAL_OPENED,
-        AuditAction.CHANGE: lambda event, names: REFERRAL_CLOSED_BY_WITHDRAWAL
-        if event.reason == "consent withdrawn" else REFERRAL_CHANGED,
+        AuditAction.CHANGE: _change_text,
     }, reason=lambda event, names: event.reason if "->" in (event.reason or "") else "")
+    register_audit_text("referrals.cascade", noun=_("referral cascade"), texts={AuditAction.VIEW: CASCADE_OPENED})
+    register_audit_text("referrals.referral_list", noun=_("referral list"), texts={AuditAction.VIEW: LIST_OPENED})
     register_audit_text("referrals.referral_form", noun=_("referral form"), texts={AuditAction.VIEW: FORM_OPENED})
     register_audit_text("referrals.preview", noun=_("referral preview"), texts={AuditAction.VIEW: PREVIEW_OPENED})
     register_audit_text("referrals.partnerservice", noun=_("partner service"), model="referrals.PartnerService",

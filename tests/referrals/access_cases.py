@@ -20,4 +20,7 @@ CASES = [
     # Centre A's referral to the partner: the partner's officer and centre A's staff; another centre: 404.
     Case("referrals:detail", url("referrals:detail", lambda o: o["referral"].pk), ok_for=OTHER_CENTRE_404),
     Case("referrals:act", url("referrals:act", lambda o: o["referral"].pk), ok=405),  # POST only
+    # Every centre's care staff: their own centre's figures, and the referrals of their own clients behind them.
+    Case("referrals:cascade", url("referrals:cascade")),
+    Case("referrals:list", url("referrals:list")),
 ]
