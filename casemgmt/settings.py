@@ -266,6 +266,10 @@ CASEMGMT_AUDIT_CHECKPOINT_EVERY = env_int("CASEMGMT_AUDIT_CHECKPOINT_EVERY", 100
 if CASEMGMT_AUDIT_CHECKPOINT_EVERY < 1:
     raise ImproperlyConfigured("CASEMGMT_AUDIT_CHECKPOINT_EVERY must be 1 or more.")
 
+# Referrals: a reactive HIV test with no ART initiation recorded this many days after the test is overdue for
+# linkage to ART (referrals.selectors.is_overdue; the centre's cascade counts it).
+REFERRALS_ART_LINKAGE_DAYS = 14
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -21,12 +21,17 @@ class ReferralsConfig(AppConfig):
         from referrals.services import on_consent_revoked
 
         features.register_urls(prefix="referrals/", module="referrals.urls")
-        features.register_nav_links(features.NavLink("referrals:directory", _("Directory")))
+        features.register_nav_links(features.NavLink("referrals:directory", _("Directory")),
+                                    features.NavLink("referrals:cascade", _("Referrals")))
         register_home_panel(partner_inbox_panel)
         register_home_panel(care_staff_referrals_panel)
         register_case_file_section(referrals_section, order=50)
         register_release_check(continuity_checks)
         register_case_file_section(disclosures_section, order=55)
+        from plans.links import register_milestone_link_provider
+        from referrals.milestones import milestone_links
+
+        register_milestone_link_provider(milestone_links)
         from referrals import audit_texts
 
         audit_texts.register()

@@ -24,6 +24,19 @@ NOTIFICATION_SENT = _("Referral e-mail sent (a link, no client information)")
 DIGEST_SENT = _("Overdue referrals digest e-mailed (a count and a link)")
 LETTER_PRINTED = _("Referral letter printed")
 DISCLOSURES_PRINTED = _("List of who received the client's information printed")
+LINKAGE_RECORDED = _("Referral: linkage to ART recorded")
+CASCADE_OPENED = _("Referral cascade of the centre opened")
+LIST_OPENED = _("List of the centre's referrals opened")
+
+
+def _change_text(event, names):
+    from referrals.services import REASON_LINKAGE
+
+    if event.reason == "consent withdrawn":
+        return REFERRAL_CLOSED_BY_WITHDRAWAL
+    if event.reason == REASON_LINKAGE:
+        return LINKAGE_RECORDED
+    return REFERRAL_CHANGED
 
 
 def register() -> None:
@@ -32,9 +45,10 @@ def register() -> None:
         AuditAction.VIEW: REFERRAL_OPENED,
         AuditAction.EXPORT: REFERRAL_EXPORTED,
         AuditAction.PRINT: LETTER_PRINTED,
-        AuditAction.CHANGE: lambda event, names: REFERRAL_CLOSED_BY_WITHDRAWAL
-        if event.reason == "consent withdrawn" else REFERRAL_CHANGED,
+        AuditAction.CHANGE: _change_text,
     }, reason=lambda event, names: event.reason if "->" in (event.reason or "") else "")
+    register_audit_text("referrals.cascade", noun=_("referral cascade"), texts={AuditAction.VIEW: CASCADE_OPENED})
+    register_audit_text("referrals.referral_list", noun=_("referral list"), texts={AuditAction.VIEW: LIST_OPENED})
     register_audit_text("referrals.referral_form", noun=_("referral form"), texts={AuditAction.VIEW: FORM_OPENED})
     register_audit_text("referrals.disclosures", noun=_("list of who received the client's information"),
                         texts={AuditAction.PRINT: DISCLOSURES_PRINTED})

@@ -30,4 +30,5 @@ def care_staff_referrals_panel(request) -> dict | None:
     referrals = selectors.referrals_to_follow_up(user=request.user)
     for referral in referrals:
         referral.overdue = selectors.is_overdue(referral)
+        referral.note = selectors.overdue_note(referral)
     return {"template": "referrals/care_staff_panel.html", "referrals": referrals}

@@ -4,6 +4,11 @@ The directory is not client data: a partner's services, hours and contacts, admi
 referral officers and by system administrators. A referral is a record of a client: its reason and the
 partner's feedback are encrypted with the client's data key; its service, urgency, status and reason codes
 stay in clear for statistics (DESIGN.md §3).
+
+The outcome a partner records is part of the referral row: coded results and dates in clear (the centre's
+cascade counts them in one scan of one table, through the (from_organisation, sent_at) index), the ART
+facility and number encrypted with the client's key. Which outcome fields a referral takes follows its
+service (``OUTCOME_FIELDS``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from casemgmt.fields import EncryptedManager, EncryptedTextField
+from casemgmt.fields import EncryptedCharField, EncryptedManager, EncryptedTextField
 from casemgmt.models import Organisation
 from casemgmt.roles import OrganisationKind, Province
 from casemgmt.text import multiline_text, plain_text
@@ -110,6 +115,31 @@ class Outcome(models.TextChoices):
     REFERRED_ON = "referred_on", _("Referred on to another service")
 
 
+class HivTestResult(models.TextChoices):
+    NON_REACTIVE = "non_reactive", _("Non-reactive")
+    REACTIVE = "reactive", _("Reactive")
+    INDETERMINATE = "indeterminate", _("Indeterminate")
+
+
+class ConfirmatoryResult(models.TextChoices):
+    POSITIVE = "positive", _("Confirmed positive")
+    NEGATIVE = "negative", _("Not confirmed (negative)")
+    INDETERMINATE = "indeterminate", _("Indeterminate")
+
+
+class TbResult(models.TextChoices):
+    NO_TB = "no_tb", _("No sign of TB")
+    PRESUMPTIVE = "presumptive", _("Presumptive TB, sent for diagnosis")
+    DIAGNOSED = "diagnosed", _("TB diagnosed")
+
+
+class HepatitisResult(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    HBV = "hbv", _("Hepatitis B positive")
+    HCV = "hcv", _("Hepatitis C positive")
+    HBV_HCV = "hbv_hcv", _("Hepatitis B and C positive")
+
+
 class Referral(VersionedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="referrals")
@@ -131,6 +161,28 @@ class Referral(VersionedModel):
     end_reason = models.CharField(_("reason"), max_length=24, choices=EndReason.choices, blank=True)
     outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
     feedback = EncryptedTextField(_("feedback"), blank=True, default="", validators=[multiline_text])
+    # The outcome by service (OUTCOME_FIELDS): coded, in clear, but for the ART facility and number.
+    hiv_tested_on = models.DateField(_("HIV test date"), null=True, blank=True)
+    hiv_result = models.CharField(_("HIV test result"), max_length=16, choices=HivTestResult.choices, blank=True)
+    hiv_confirmatory_result = models.CharField(_("confirmatory test result"), max_length=16,
+                                               choices=ConfirmatoryResult.choices, blank=True)
+    art_initiated_on = models.DateField(_("ART initiated on"), null=True, blank=True)
+    # NULL until recorded: no ciphertext of nothing on every referral, none to open again on every transition.
+    art_facility = EncryptedCharField(_("ART facility"), max_length=200, blank=True, null=True,
+                                      validators=[plain_text])
+    art_number = EncryptedCharField(_("ART number"), max_length=40, blank=True, null=True, validators=[plain_text])
+    prep_started_on = models.DateField(_("PrEP started on"), null=True, blank=True)
+    oat_enrolled_on = models.DateField(_("enrolled in opioid agonist therapy on"), null=True, blank=True)
+    tb_screened_on = models.DateField(_("TB screening date"), null=True, blank=True)
+    tb_result = models.CharField(_("TB screening result"), max_length=16, choices=TbResult.choices, blank=True)
+    tb_treatment_started_on = models.DateField(_("TB treatment started on"), null=True, blank=True)
+    hepatitis_tested_on = models.DateField(_("hepatitis test date"), null=True, blank=True)
+    hepatitis_result = models.CharField(_("hepatitis test result"), max_length=16, choices=HepatitisResult.choices,
+                                        blank=True)
+    hepatitis_treated_on = models.DateField(_("hepatitis treatment started on"), null=True, blank=True)
+    # The reintegration milestone this referral serves (plans never import referrals: plans.links).
+    milestone = models.ForeignKey("plans.Milestone", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name=_("reintegration milestone"))
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -145,7 +197,12 @@ class Referral(VersionedModel):
         ordering = ["-created_at"]
         verbose_name = _("referral")
         verbose_name_plural = _("referrals")
-        indexes = [models.Index(fields=["to_organisation", "status", "sent_at"], name="referral_inbox")]
+        indexes = [models.Index(fields=["to_organisation", "status", "sent_at"], name="referral_inbox"),
+                   # The centre's cascade counts a period's referrals from this index alone (PostgreSQL; elsewhere
+                   # the columns included are left out).
+                   models.Index(fields=["from_organisation", "sent_at"], name="referral_cascade",
+                                include=["service", "status", "end_reason", "accepted_at", "hiv_result",
+                                         "hiv_confirmatory_result", "hiv_tested_on", "art_initiated_on"])]
 
     def __str__(self) -> str:
         return f"referral {self.pk}"
@@ -154,6 +211,22 @@ class Referral(VersionedModel):
     def consent_withdrawn(self) -> bool:
         """The consent it rests on was revoked: the partner sees that and nothing else."""
         return self.consent.revoked_on is not None
+
+
+# Which outcome fields a referral of each service takes; every other service: the generic ``Outcome`` only.
+HIV_TEST_FIELDS = ("hiv_tested_on", "hiv_result", "hiv_confirmatory_result")
+ART_FIELDS = ("art_initiated_on", "art_facility", "art_number")
+OUTCOME_FIELDS = {
+    ServiceType.HIV_TESTING: (*HIV_TEST_FIELDS, *ART_FIELDS),
+    ServiceType.ART: ART_FIELDS,
+    ServiceType.PREP: ("prep_started_on",),
+    ServiceType.OAT: ("oat_enrolled_on",),
+    ServiceType.TB: ("tb_screened_on", "tb_result", "tb_treatment_started_on"),
+    ServiceType.HEPATITIS: ("hepatitis_tested_on", "hepatitis_result", "hepatitis_treated_on"),
+}
+ALL_OUTCOME_FIELDS = tuple(dict.fromkeys(name for names in OUTCOME_FIELDS.values() for name in names))
+NEGATIVE_ENDS = (ReferralStatus.DECLINED, ReferralStatus.NO_SHOW, ReferralStatus.CLOSED_UNRESOLVED,
+                 ReferralStatus.CANCELLED)
 
 
 class ReferralUserObjectPermission(UserObjectPermissionBase):

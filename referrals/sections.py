@@ -13,9 +13,15 @@ def referrals_section(*, user, client) -> dict | None:
 
     if access.role_of(user) not in CARE_STAFF:
         return None
+    referrals = selectors.referrals_of_client(user=user, client=client)
+    for referral in referrals:
+        # What the partner recorded (coded outcome and feedback), and why it needs following up.
+        referral.outcome_shown = [] if referral.consent_withdrawn else selectors.outcome_rows(referral)
+        referral.feedback_shown = "" if referral.consent_withdrawn else referral.feedback
+        referral.note = selectors.overdue_note(referral)
     return {
         "template": "referrals/client_section.html",
-        "referrals": selectors.referrals_of_client(user=user, client=client),
+        "referrals": referrals,
         "can_refer": clients_visible_to(user, write=True).filter(pk=client.pk).exists(),
     }
 

@@ -11,29 +11,35 @@ import datetime
 import uuid
 from dataclasses import dataclass, field
 
-from django.db.models import (
-    Count,
-    DateTimeField,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    IntegerField,
-    Q,
-    QuerySet,
-    Value,
-)
+from django.conf import settings
+from django.db.models import Count, DateTimeField, DurationField, ExpressionWrapper, F, IntegerField, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from casemgmt import access
 from casemgmt.roles import CARE_STAFF, OrganisationKind, Role
 from clients.models import Client, ConsentKind, ShareCategory
 from clients.selectors import clients_visible_to
-from referrals.models import OPEN_STATUSES, PartnerService, Referral, ReferralStatus
+from referrals.models import (
+    OPEN_STATUSES,
+    OUTCOME_FIELDS,
+    ConfirmatoryResult,
+    HivTestResult,
+    PartnerService,
+    Referral,
+    ReferralStatus,
+    ServiceType,
+)
 
 VIEW = "referrals.view_referral"
 DUE_SOON_DAYS = 3
+ART_LINKAGE_DAYS = 14  # unless settings.REFERRALS_ART_LINKAGE_DAYS says otherwise
+
+OVERDUE_NOT_ACCEPTED = _("Overdue")
+OVERDUE_ART = _("ART not started %(days)d days after a reactive test")
+AWAITING_ART = _("Reactive test: ART not started yet")
 
 
 def directory(*, service_type: str = "", province: str = "") -> QuerySet[PartnerService]:
@@ -87,7 +93,8 @@ def access_referral(*, user, referral_id, write: bool = False) -> Referral:
 
 
 def referrals_of_client(*, user, client: Client) -> list[Referral]:
-    referrals = list(referrals_visible_to(user).filter(client=client).select_related("service", "to_organisation"))
+    referrals = list(referrals_visible_to(user).filter(client=client).select_related("service", "to_organisation",
+                                                                                     "consent"))
     today = timezone.localdate()
     for referral in referrals:
         referral.overdue = is_overdue(referral, today=today)
@@ -111,9 +118,12 @@ def local_date(moment: datetime.datetime | None) -> datetime.date | None:
 #   1. sent, not yet accepted: from the day after the service's target days counted from the day it was sent
 #      (target 7, sent on the 1st: overdue from the 9th), or from the day after its due date, if that comes first;
 #   2. accepted or attended, not closed: from the day after its due date; without a due date, from the day after
-#      the service's target days counted from the day it was accepted.
-# Drafts and closed referrals are never overdue. ``overdue_q`` is the SQL form (counts, filters, the digest),
-# ``is_overdue`` the Python form (rows already loaded); tests/referrals/test_overdue.py holds them to agree.
+#      the service's target days counted from the day it was accepted;
+#   3. a completed HIV test with a reactive result (not disproved by a negative confirmatory test) and no ART
+#      initiation recorded ``art_linkage_days()`` (14) days after the test.
+# Drafts and other closed referrals are never overdue. ``overdue_q`` is the SQL form (counts, filters, the digest,
+# the cascade), ``is_overdue`` the Python form (rows already loaded); tests/referrals/test_overdue.py and
+# test_outcomes.py hold them to agree.
 
 ACTED_ON = (ReferralStatus.ACCEPTED, ReferralStatus.ATTENDED)
 
@@ -124,30 +134,18 @@ def day_start(day: datetime.date) -> datetime.datetime:
 
 
 def _target_passed(moment: datetime.datetime | None, *, target_days: int, today: datetime.date) -> bool:
-    """``moment``'s local day plus ``target_days`` is before ``today``: the same arithmetic as ``_target_line``."""
+    """``moment``'s local day plus ``target_days`` is before ``today``: the same arithmetic as ``overdue_q``."""
     return moment is not None and moment < day_start(today) - datetime.timedelta(days=target_days)
 
 
-def _target_line(today: datetime.date):
-    """SQL: the moment before which a step taken is past its service's target today (per row)."""
-    target_days = ExpressionWrapper(F("service__target_days"), output_field=IntegerField())
-    days = ExpressionWrapper(target_days * Value(datetime.timedelta(days=1)), output_field=DurationField())
-    return ExpressionWrapper(Value(day_start(today), output_field=DateTimeField()) - days,
-                             output_field=DateTimeField())
-
-
-def overdue_q(*, today: datetime.date | None = None) -> Q:
-    """The referrals overdue ``today`` (the rules above), as a filter on ``Referral``."""
-    today = today or timezone.localdate()
-    line = _target_line(today)
-    not_accepted = Q(status=ReferralStatus.SENT) & (Q(sent_at__lt=line) | Q(due_on__lt=today))
-    not_closed = Q(status__in=ACTED_ON) & (Q(due_on__lt=today) | Q(due_on__isnull=True, accepted_at__lt=line))
-    return not_accepted | not_closed
-
-
 def is_overdue(referral: Referral, *, today: datetime.date | None = None) -> bool:
-    """Whether ``referral`` is overdue ``today`` (the rules above). Reads status, sent_at, accepted_at, due_on
-    and service.target_days."""
+    """Whether ``referral`` is overdue ``today`` (rules 1 to 3 above)."""
+    today = today or timezone.localdate()
+    return is_overdue_for_acceptance(referral, today=today) or is_overdue_for_art(referral, today=today)
+
+
+def is_overdue_for_acceptance(referral: Referral, *, today: datetime.date | None = None) -> bool:
+    """Rules 1 and 2: not acted on in time. Reads status, sent_at, accepted_at, due_on and service.target_days."""
     today = today or timezone.localdate()
     if referral.status == ReferralStatus.SENT:
         return (_target_passed(referral.sent_at, target_days=referral.service.target_days, today=today)
@@ -157,6 +155,122 @@ def is_overdue(referral: Referral, *, today: datetime.date | None = None) -> boo
             return referral.due_on < today
         return _target_passed(referral.accepted_at, target_days=referral.service.target_days, today=today)
     return False
+
+
+def overdue_note(referral: Referral, *, today: datetime.date | None = None) -> str:
+    """What a follow-up list says of a referral: why it is overdue, that ART is awaited, or nothing."""
+    today = today or timezone.localdate()
+    if is_overdue_for_acceptance(referral, today=today):
+        return str(OVERDUE_NOT_ACCEPTED)
+    if is_overdue_for_art(referral, today=today):
+        return OVERDUE_ART % {"days": art_linkage_days()}
+    if is_awaiting_art(referral):
+        return str(AWAITING_ART)
+    return ""
+
+
+def service_codes() -> list[tuple]:
+    """(id, service type, target days) of every service of the directory: a few hundred rows at most, read once,
+    so that the rules below filter referrals by their service's id rather than join the directory row by row."""
+    return list(PartnerService.objects.order_by().values_list("pk", "service_type", "target_days"))
+
+
+def hiv_testing_q(services: list[tuple] | None = None) -> Q:
+    if services is None:
+        return Q(service__service_type=ServiceType.HIV_TESTING)
+    return Q(service_id__in=[pk for pk, service_type, _days in services if service_type == ServiceType.HIV_TESTING])
+
+
+def overdue_q(today: datetime.date | None = None, services: list[tuple] | None = None) -> Q:
+    """``is_overdue`` in SQL (rules 1 to 3). With ``services`` (``service_codes()``) without a join, else through
+    the referral's service."""
+    today = today or timezone.localdate()
+    midnight = day_start(today)
+    # local_date(moment) + target_days < today  <=>  moment < the local midnight target_days days before today
+    if services is None:  # a join on the service's target (lists of one organisation's rows)
+        target_days = ExpressionWrapper(F("service__target_days"), output_field=IntegerField())
+        target = ExpressionWrapper(target_days * Value(datetime.timedelta(days=1)), output_field=DurationField())
+        line = ExpressionWrapper(Value(midnight, output_field=DateTimeField()) - target,
+                                 output_field=DateTimeField())
+        sent_late, acted_late = Q(sent_at__lt=line), Q(accepted_at__lt=line)
+    else:  # grouped by target, no join (the cascade's aggregate over a year of a centre's referrals)
+        by_days: dict[int, list] = {}
+        for pk, _service_type, days in services:
+            by_days.setdefault(days, []).append(pk)
+        sent_late, acted_late = Q(pk__in=[]), Q(pk__in=[])
+        for days, ids in sorted(by_days.items()):
+            line = midnight - datetime.timedelta(days=days)
+            sent_late |= Q(service_id__in=ids, sent_at__lt=line)
+            acted_late |= Q(service_id__in=ids, accepted_at__lt=line)
+    not_accepted = Q(status=ReferralStatus.SENT) & (sent_late | Q(due_on__lt=today))
+    not_closed = Q(status__in=ACTED_ON) & (Q(due_on__lt=today) | (Q(due_on__isnull=True) & acted_late))
+    return not_accepted | not_closed | art_overdue_q(today, services)
+
+
+# Linkage to ART ----------------------------------------------------------------------------------------------
+
+def art_linkage_days() -> int:
+    return int(getattr(settings, "REFERRALS_ART_LINKAGE_DAYS", ART_LINKAGE_DAYS))
+
+
+def awaiting_art_q(services: list[tuple] | None = None) -> Q:
+    """A completed HIV-testing referral whose test was reactive, confirmed or not (yet), with no ART initiation
+    recorded. A negative confirmatory result ends the wait. With ``services`` (``service_codes()``): no join."""
+    return (hiv_testing_q(services) & Q(status=ReferralStatus.COMPLETED, hiv_result=HivTestResult.REACTIVE,
+                                        art_initiated_on__isnull=True)
+            & ~Q(hiv_confirmatory_result=ConfirmatoryResult.NEGATIVE))
+
+
+def art_overdue_q(today: datetime.date, services: list[tuple] | None = None) -> Q:
+    """Awaiting ART, and the test was more than ``art_linkage_days()`` days before ``today``."""
+    return awaiting_art_q(services) & Q(hiv_tested_on__lt=today - datetime.timedelta(days=art_linkage_days()))
+
+
+def awaiting_art(referrals: QuerySet[Referral] | None = None, *, overdue_on: datetime.date | None = None
+                 ) -> QuerySet[Referral]:
+    """The referrals (of ``referrals``, by default all) awaiting linkage to ART; with ``overdue_on``, only those
+    overdue on that day. For the overdue rule and its reminders: each row's ``hiv_tested_on`` plus
+    ``art_linkage_days()`` is the day ART was due (``art_due_on``)."""
+    referrals = Referral.objects.all() if referrals is None else referrals
+    return referrals.filter(awaiting_art_q() if overdue_on is None else art_overdue_q(overdue_on))
+
+
+def is_awaiting_art(referral: Referral) -> bool:
+    return (referral.status == ReferralStatus.COMPLETED and referral.service.service_type == ServiceType.HIV_TESTING
+            and referral.hiv_result == HivTestResult.REACTIVE and referral.art_initiated_on is None
+            and referral.hiv_confirmatory_result != ConfirmatoryResult.NEGATIVE)
+
+
+def art_due_on(referral: Referral) -> datetime.date | None:
+    """The last day ART initiation is on time, for a referral awaiting it."""
+    if not is_awaiting_art(referral) or referral.hiv_tested_on is None:
+        return None
+    return referral.hiv_tested_on + datetime.timedelta(days=art_linkage_days())
+
+
+def is_overdue_for_art(referral: Referral, *, today: datetime.date | None = None) -> bool:
+    due = art_due_on(referral)
+    return due is not None and due < (today or timezone.localdate())
+
+
+# Outcomes ----------------------------------------------------------------------------------------------------
+
+def outcome_rows(referral: Referral) -> list[tuple[str, str]]:
+    """The outcome a partner recorded, as (label, value) rows: the generic outcome, then what its service takes."""
+    rows = []
+    if referral.outcome:
+        rows.append((str(_("Outcome")), referral.get_outcome_display()))
+    for name in OUTCOME_FIELDS.get(referral.service.service_type, ()):
+        value = getattr(referral, name)
+        if value in (None, ""):
+            continue
+        field = Referral._meta.get_field(name)
+        if field.choices:
+            value = getattr(referral, f"get_{name}_display")()
+        elif isinstance(value, datetime.date):
+            value = value.isoformat()
+        rows.append((capfirst(field.verbose_name), str(value)))
+    return rows
 
 
 @dataclass
@@ -320,11 +434,13 @@ def status_counts(*, user) -> dict:
 
 
 def referrals_to_follow_up(*, user, limit: int = 10) -> list[Referral]:
-    """Open referrals the user's centre sent for clients the user may see, oldest due first (UIC only shown)."""
+    """Open referrals the user's centre sent for clients the user may see, and completed HIV tests awaiting
+    linkage to ART, oldest due first (UIC only shown)."""
     return list(
-        referrals_visible_to(user).filter(status__in=OPEN_STATUSES)
+        referrals_visible_to(user).filter(Q(status__in=OPEN_STATUSES) | awaiting_art_q())
         .select_related("service", "to_organisation", "client").only(
-            "id", "status", "due_on", "sent_at", "accepted_at", "service__service_type", "service__target_days",
+            "id", "status", "due_on", "sent_at", "accepted_at", "hiv_tested_on", "hiv_result",
+            "hiv_confirmatory_result", "art_initiated_on", "service__service_type", "service__target_days",
             "to_organisation__name", "client__id", "client__uic", "client__version")
         .order_by("due_on", "id").with_data_keys()[:limit]
     )
@@ -426,3 +542,27 @@ def disclosures_of(*, user, client: Client) -> list[Disclosure]:
         from_organisation=str(referral.from_organisation), status=str(referral.get_status_display()),
         can_open=referral.from_organisation_id == getattr(organisation, "pk", None),
     ) for referral in sent]
+
+
+def encrypted_outcome_shown(referral: Referral) -> list[str]:
+    """The encrypted fields of the outcome that the referral page shows (for its audit event)."""
+    return [name for name in ("feedback", "art_facility", "art_number") if getattr(referral, name)]
+
+
+# Reintegration milestones ------------------------------------------------------------------------------------
+
+def milestones_to_refer_for(*, client: Client) -> list:
+    """The client's milestones a referral may serve: those of the open reintegration plan not achieved yet."""
+    from plans.models import Milestone, ReintegrationStatus
+
+    return list(Milestone.objects.filter(client=client, plan__status=ReintegrationStatus.OPEN,
+                                         achieved_on__isnull=True).order_by("target_on", "created_at"))
+
+
+def milestone_of(referral: Referral):
+    """The milestone a referral serves, for care staff (the referral page; never the partner's)."""
+    from plans.models import Milestone
+
+    if referral.milestone_id is None:
+        return None
+    return Milestone.objects.filter(pk=referral.milestone_id, client_id=referral.client_id).first()

@@ -20,6 +20,9 @@ access_policy = {
     "fhir": CARE_STAFF_AND_PARTNERS,
     "letter": CARE_STAFF_AND_PARTNERS,
     "disclosures_pdf": CARE_STAFF_RULE,
+    # The centre's figures; the list behind a figure shows only the clients the viewer may see.
+    "cascade": CARE_STAFF_RULE,
+    "list": CARE_STAFF_RULE,
 }
 
 urlpatterns = [
@@ -28,6 +31,8 @@ urlpatterns = [
     path("directory/new/", views.service_add, name="service_add"),
     path("directory/<uuid:service_id>/", views.service_edit, name="service_edit"),
     path("new/<uuid:client_id>/", views.referral_new, name="new"),
+    path("cascade/", views.cascade_page, name="cascade"),
+    path("list/", views.referral_list, name="list"),
     path("<uuid:referral_id>/", views.detail, name="detail"),
     path("<uuid:referral_id>/act/", views.act, name="act"),
     path("<uuid:referral_id>/fhir/", views.fhir_export, name="fhir"),

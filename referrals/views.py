@@ -16,8 +16,9 @@ from casemgmt.models import AuditAction
 from casemgmt.roles import Role
 from casemgmt.submission import form_errors_from, submitted
 from casemgmt.transitions import TransitionRefused
+from casemgmt.versioning import ERROR_CONFLICT, Conflict
 from clients.selectors import access_client
-from referrals import fhir, forms, selectors, services
+from referrals import cascade, fhir, forms, selectors, services
 from referrals.home import INBOX_TITLES
 from referrals.models import OPEN_STATUSES, ReferralStatus, ServiceType
 
@@ -25,12 +26,13 @@ MESSAGE_SENT = _("The referral was sent to the partner.")
 MESSAGE_DONE = _("The referral was updated.")
 FHIR_EXPORT_REASON = "format: fhir r4 bundle"
 INBOX_PAGE_SIZE = 50
+PAGE_SIZE = 50
 ERROR_LETTER_NOT_SENT = _("A referral letter is printed once the referral is sent: sending it is what discloses the "
                           "client's information, after their consent is checked again.")
 ERROR_LETTER_CONSENT_WITHDRAWN = _("The client withdrew the consent this referral rested on: its letter can no "
                                    "longer be printed.")
 
-# action name -> (service, form class or None, which side)
+# action name -> (service, its form class or None)
 RECEIVER_ACTIONS = {
     "accept": (services.referral_accept, None),
     "decline": (services.referral_decline, forms.ReasonForm),
@@ -38,11 +40,14 @@ RECEIVER_ACTIONS = {
     "no_show": (services.referral_no_show, forms.ReasonForm),
     "complete": (services.referral_complete, forms.OutcomeForm),
     "close_unresolved": (services.referral_close_unresolved, forms.ReasonForm),
+    "linkage": (services.referral_record_linkage, forms.LinkageForm),
 }
 SENDER_ACTIONS = {
     "send": (services.referral_send, None),
     "cancel": (services.referral_cancel, forms.ReasonForm),
 }
+# Where the referral page shows each action's form (bound again, with its errors, after a refusal).
+FORM_CONTEXT = {forms.ReasonForm: "reason_form", forms.OutcomeForm: "outcome_form", forms.LinkageForm: "linkage_form"}
 
 
 @require_GET
@@ -95,12 +100,15 @@ def inbox(request):
 
 @require_http_methods(["GET", "POST"])
 def referral_new(request, client_id):
-    """Choose service, consent, categories, reason, urgency, due date; then the preview; then send."""
+    """Choose service, consent, categories, reason, urgency, due date (and the reintegration milestone it serves);
+    then the preview; then send."""
     client = access_client(user=request.user, client_id=client_id, write=True)
     offered, wanted, first = _services_offered(request.GET.get("service_type", ""))
     form = forms.ReferralForm(request.POST or None, services=offered,
                               consents=selectors.sharing_consents(client=client),
-                              initial={"service": first.pk} if first else None)
+                              milestones=selectors.milestones_to_refer_for(client=client),
+                              initial={"service": first.pk if first else None,
+                                       "milestone": request.GET.get("milestone", "")})
     context = {"form": form, "client": client, "service_type": wanted, "service_type_offered": first is not None}
     if request.method == "GET":
         audit.record(action=AuditAction.VIEW, object_type="referrals.referral_form", client_id=client.pk)
@@ -113,7 +121,7 @@ def referral_new(request, client_id):
                 referral = services.referral_create(
                     actor=request.user, client=client, service=values["service"], consent=values["consent"],
                     categories=values["shared_categories"], reason=values["reason"], urgency=values["urgency"],
-                    due_on=values["due_on"])
+                    due_on=values["due_on"], milestone=values["milestone"])
                 services.referral_send(actor=request.user, referral=referral)
                 messages.success(request, MESSAGE_SENT)
                 return redirect("referrals:detail", referral_id=referral.pk)
@@ -145,18 +153,31 @@ def _services_offered(service_type: str):
 
 @require_GET
 def detail(request, referral_id):
-    referral = selectors.access_referral(user=request.user, referral_id=referral_id)
+    return _detail_page(request, selectors.access_referral(user=request.user, referral_id=referral_id))
+
+
+def _detail_page(request, referral, *, status: int = 200, **bound):
+    """The referral page; ``bound`` holds an action's form sent back with its errors."""
     partner = request.role == Role.REFERRAL_OFFICER
     shared = selectors.shared_view_of(referral)
+    outcome = [] if shared.consent_withdrawn else selectors.outcome_rows(referral)
+    shown = [] if shared.consent_withdrawn else ["reason", *shared.categories, *selectors.encrypted_outcome_shown(
+        referral)]
     audit.record(action=AuditAction.VIEW, object_type="referrals.referral", object_id=referral.pk,
-                 client_id=referral.client_id,
-                 fields=[] if shared.consent_withdrawn else ["reason", *shared.categories])
+                 client_id=referral.client_id, fields=shown)
+    awaiting = selectors.is_awaiting_art(referral)
     return render(request, "referrals/detail.html", {
-        "referral": referral, "shared": shared, "partner": partner,
-        "reason_form": forms.ReasonForm(), "outcome_form": forms.OutcomeForm(), "statuses": ReferralStatus,
-        "overdue": selectors.is_overdue(referral), "is_open": referral.status in OPEN_STATUSES,
+        "referral": referral, "shared": shared, "partner": partner, "statuses": ReferralStatus,
+        "reason_form": bound.get("reason_form") or forms.ReasonForm(),
+        "outcome_form": bound.get("outcome_form") or forms.OutcomeForm.for_referral(None, referral),
+        "linkage_form": bound.get("linkage_form") or (forms.LinkageForm.for_referral(None, referral)
+                                                      if awaiting and partner else None),
+        "outcome_rows": outcome, "awaiting_art": awaiting,
+        "overdue": selectors.is_overdue(referral), "overdue_note": selectors.overdue_note(referral),
+        "is_open": referral.status in OPEN_STATUSES,
+        "milestone": None if partner else selectors.milestone_of(referral),
         "printable": referral.sent_at is not None and not shared.consent_withdrawn,
-    })
+    }, status=status)
 
 
 @require_GET
@@ -215,6 +236,8 @@ def disclosures_pdf(request, client_id):
 
 @require_POST
 def act(request, referral_id):
+    """One of the referral page's one-screen actions. A form refused (by itself or by the service) comes back on
+    the page with what was typed; a state changed meanwhile is said on the page as it is now."""
     partner = request.role == Role.REFERRAL_OFFICER
     referral = selectors.access_referral(user=request.user, referral_id=referral_id, write=not partner)
     actions = RECEIVER_ACTIONS if partner else SENDER_ACTIONS
@@ -222,19 +245,62 @@ def act(request, referral_id):
     if name not in actions:
         raise Http404
     service, form_class = actions[name]
-    kwargs = {}
-    if form_class is not None:
-        form = form_class(request.POST)
-        if not form.is_valid():
-            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-            return redirect("referrals:detail", referral_id=referral.pk)
-        kwargs = dict(form.cleaned_data)
+    form = form_class.for_referral(request.POST, referral) if form_class is not None else None
+    if form is not None and not form.is_valid():
+        return _detail_page(request, referral, **{FORM_CONTEXT[form_class]: form})
     try:
-        service(actor=request.user, referral=referral, **kwargs)
+        service(actor=request.user, referral=referral, **(form.action_kwargs() if form is not None else {}))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        if form is None:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            form_errors_from(form, exc)
+            return _detail_page(request, referral, **{FORM_CONTEXT[form_class]: form})
     except TransitionRefused as exc:
         messages.error(request, exc.message)
+    except Conflict:
+        # Saved by someone else meanwhile: the page as it is now, the values typed kept, to send again or leave.
+        current = selectors.access_referral(user=request.user, referral_id=referral.pk, write=not partner)
+        data = request.POST.copy()
+        data["version"] = str(current.version)
+        form = form_class.for_referral(data, current)
+        form.is_valid()
+        form.add_error(None, ERROR_CONFLICT)
+        return _detail_page(request, current, status=409, **{FORM_CONTEXT[form_class]: form})
     else:
         messages.success(request, MESSAGE_DONE)
     return redirect("referrals:detail", referral_id=referral.pk)
+
+
+# The centre's cascade ------------------------------------------------------------------------------------------
+
+@require_GET
+def cascade_page(request):
+    form = forms.PeriodForm(request.GET or None)
+    values = form.cleaned_data if form.is_valid() else {}
+    period = cascade.Period(*values["period"]) if values else cascade.Period.default()
+    audit.record(action=AuditAction.VIEW, object_type="referrals.cascade",
+                 fields=sorted(k for k, v in values.items() if v and k != "period"))
+    return render(request, "referrals/cascade.html", {
+        "form": form, "cascade": cascade.centre_cascade(user=request.user, period=period)})
+
+
+@require_GET
+def referral_list(request):
+    form = forms.ReferralListForm(request.GET or None, steps=cascade.STEPS.values())
+    values = form.cleaned_data if form.is_valid() else {}
+    period = cascade.Period(*values["period"]) if values else cascade.Period.default()
+    rows = cascade.referral_list(user=request.user, period=period, **{
+        k: values.get(k, "") for k in ("step", "service_type", "status", "reason")})
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page.object_list:
+        row.note = selectors.overdue_note(row)
+    audit.record(action=AuditAction.VIEW, object_type="referrals.referral_list",
+                 fields=sorted(k for k, v in values.items() if v and k != "period"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    step = cascade.STEPS.get(values.get("step", ""))
+    return render(request, "referrals/list.html", {
+        "form": form, "page": page, "query": query.urlencode(), "period": period,
+        "step": step, "step_definition": cascade.definition(step) if step else "",
+    })

@@ -36,8 +36,8 @@ MEASURE = """() => {
 
 
 @pytest.fixture
-def lists(alice, mona, bob, otto, centre_a):
-    """A centre with a page of varied clients, a transfer request waiting, and an audit trail."""
+def lists(alice, mona, bob, otto, centre_a, partner):
+    """A centre with a page of varied clients, a transfer request waiting, a referral, and an audit trail."""
     for n in range(8):
         case = make_client(actor=alice, organisation=centre_a, n=n,
                            population_groups=["pwid", "prisoner"] if n % 2 else ["pwud"])
@@ -49,6 +49,9 @@ def lists(alice, mona, bob, otto, centre_a):
                                       family_name=case.family_name, date_of_birth=case.date_of_birth, phone=None,
                                       national_id=None)
     services.transfer_request_create(actor=bob, client=match[0].client)
+    from tests.referrals.factories import referral_setup
+
+    referral_setup(counsellor=alice, organisation=centre_a, partner=partner)
     return {"alice": alice, "mona": mona, "otto": otto}
 
 
@@ -58,6 +61,8 @@ PAGES = [
     ("mona", "home", "/"),
     ("mona", "transfers", "/clients/transfers/"),
     ("otto", "audit", "/audit/"),
+    ("mona", "referral-cascade", "/referrals/cascade/"),
+    ("mona", "referral-list", "/referrals/list/"),
 ]
 
 

@@ -28,4 +28,7 @@ CASES = [
     # Who received the client's information (a PDF): care staff who may see the client; partners are refused.
     Case("referrals:disclosures_pdf", url("referrals:disclosures_pdf", lambda o: o["referral_client"].pk),
          ok_for=OTHER_CENTRE_404),
+    # Every centre's care staff: their own centre's figures, and the referrals of their own clients behind them.
+    Case("referrals:cascade", url("referrals:cascade")),
+    Case("referrals:list", url("referrals:list")),
 ]

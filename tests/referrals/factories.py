@@ -59,3 +59,30 @@ def referral_setup(*, counsellor, organisation, partner, categories=ALL_CATEGORI
     consent = sharing_consent(counsellor=counsellor, client=client, partner=partner, categories=categories)
     sent = referral(counsellor=counsellor, client=client, service=service, consent=consent, categories=categories)
     return {"client": client, "service": service, "sharing_consent": consent, "referral": sent}
+
+
+def sent_back(made, *, days: int | None = None, at=None):
+    """The referral as if sent ``days`` ago (or at the moment ``at``)."""
+    from django.utils import timezone
+
+    from referrals.models import Referral
+
+    moment = at if at is not None else timezone.now() - datetime.timedelta(days=days or 0)
+    Referral.objects.filter(pk=made.pk).update(sent_at=moment)
+    return Referral.objects.select_related("service", "consent").get(pk=made.pk)
+
+
+def attended(*, counsellor, organisation, partner, officer, service_type="hiv_testing", days_ago: int = 0,
+             sent_at=None, categories=ALL_CATEGORIES, **identity):
+    """A referral of a new client to a new service of ``partner``, sent (``days_ago``, or at ``sent_at``),
+    accepted and attended: ready for its outcome."""
+    from referrals import services
+    from referrals.models import Referral
+
+    client = client_with_history(counsellor=counsellor, organisation=organisation, **identity)
+    service = partner_service(organisation=partner, service_type=service_type)
+    consent = sharing_consent(counsellor=counsellor, client=client, partner=partner)
+    made = referral(counsellor=counsellor, client=client, service=service, consent=consent, categories=categories)
+    made = sent_back(made, days=days_ago, at=sent_at)
+    services.referral_attend(actor=officer, referral=services.referral_accept(actor=officer, referral=made))
+    return Referral.objects.select_related("service", "consent").get(pk=made.pk)

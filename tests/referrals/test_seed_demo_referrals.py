@@ -47,3 +47,33 @@ def test_seeding_twice_adds_nothing(seeded):
     out = io.StringIO()
     call_command("seed_demo_referrals", stdout=out)
     assert Referral.objects.count() == before and "exist already" in out.getvalue()
+
+
+def test_the_demo_centre_has_a_cascade_and_a_milestone_with_its_referral(settings, tmp_path, client):
+    import datetime
+
+    from django.utils import timezone
+
+    from referrals import cascade
+
+    settings.VAR_DIR = tmp_path
+    settings.DEVELOPMENT = True
+    for command in ("seed_demo", "seed_demo_clients", "seed_demo_plans", "seed_demo_referrals"):
+        call_command(command, stdout=io.StringIO())
+    counsellor = get_user_model().objects.get(username="counsellor")
+    today = timezone.localdate()  # the demo's referrals go back three weeks at most
+    figures = cascade.centre_cascade(user=counsellor,
+                                     period=cascade.Period(today - datetime.timedelta(days=30), today))
+    found = {f.step.key: f.count for f in (*figures.hiv, *figures.overall)}
+    assert found["hiv_tested"] >= 4 and found["hiv_reactive"] >= 3 and found["hiv_art"] >= 2, found
+    assert found["hiv_art_overdue"] == 1 and found["completed"] >= 9 and figures.ends, found
+    recorded = [Referral.objects.exclude(**{name: empty}).count() for name, empty in (
+        ("prep_started_on", None), ("oat_enrolled_on", None), ("tb_result", ""), ("hepatitis_result", ""))]
+    assert recorded == [1, 1, 1, 1]
+    linked = Referral.objects.exclude(milestone=None).get()
+    sign_in(client, counsellor)
+    page = client.get(reverse("plans:reintegration_detail", args=[linked.milestone.plan_id])).content.decode()
+    assert reverse("referrals:detail", args=[linked.pk]) in page and "Referral for Legal aid: Sent" in page
+    out = io.StringIO()
+    call_command("seed_demo_referrals", stdout=out)
+    assert "exist already" in out.getvalue() and Referral.objects.exclude(milestone=None).count() == 1

@@ -10,11 +10,12 @@ from referrals.demo import DIRECTORY, seed_demo_continuity, seed_demo_referrals
 
 class Command(AuditedCommand):
     help = (
-        "Add the two demo partners' services to the directory and 13 synthetic demo referrals to the Health Access "
-        "partner, in every state, one closed by a consent withdrawal; then the pre-release checklist's demo on the "
-        "prison unit's releases due (screenings living with HIV, referrals for ART and opioid agonist therapy, a "
-        "transfer request). Runs after seed_demo and seed_demo_clients; does nothing if the directory has them and "
-        "the prison unit has sent a referral for opioid agonist therapy. Development only."
+        "Add the two demo partners' services to the directory and 21 synthetic demo referrals to them, in every "
+        "state, with outcomes of every kind (HIV tests, one reactive without ART for three weeks, ART, PrEP, OAT, TB, "
+        "hepatitis, a generic one), one closed by a consent withdrawal; and, after seed_demo_plans, one for a "
+        "reintegration milestone; then the pre-release checklist's demo on the prison unit's releases due "
+        "(screenings living with HIV, referrals for ART and opioid agonist therapy, a transfer request). Runs after "
+        "seed_demo and seed_demo_clients; does nothing if the directory has them. Development only."
     )
 
     def handle(self, *args, **options):
