@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "counselling",
     "plans",
     "referrals",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +238,9 @@ EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "casemgmt@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Ministry reports: counts from 1 to this less one are shown as "<5" (reports/suppression.py); 3 or more.
+REPORTS_SUPPRESSION_THRESHOLD = env_int("REPORTS_SUPPRESSION_THRESHOLD", 5)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

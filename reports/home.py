@@ -1,0 +1,2 @@
+def reports_panel(request):
+    return None
