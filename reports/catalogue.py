@@ -100,6 +100,10 @@ class Indicator:
     def anchor(self) -> str:
         return f"indicator-{self.code.lower()}"
 
+    @property
+    def disaggregation_labels(self) -> list[str]:
+        return [str(DIMENSION_LABELS[code]) for code in self.disaggregations]
+
 
 CLIENT_BREAKDOWN = (SEX, AGE_BAND, PROVINCE, POPULATION_GROUP, SETTING)
 

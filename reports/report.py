@@ -192,7 +192,7 @@ def _grid(table_id: str, rows, columns, value: Callable[[str, str], int], *, row
           keys: dict | None = None) -> suppression.Grid:
     cells = [[value(row, column) for column, _label in columns] for row, _label in rows]
     return suppression.Grid(id=table_id, cells=cells, row_totals=row_totals, col_totals=col_totals,
-                            keys=keys or {})
+                            keys=keys or {}, width=len(columns))
 
 
 def _grand(table_rows: int, table_cols: int, key) -> dict:

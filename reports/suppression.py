@@ -56,8 +56,8 @@ ERROR_THRESHOLD = "REPORTS_SUPPRESSION_THRESHOLD must be a whole number of 3 or 
 
 NOTE = _("Counts from 1 to %(below)d are shown as “<%(threshold)d”. So that they cannot be worked out from the "
          "totals, some other figures are hidden too, shown as “x” (each of those is %(threshold)d or more). Zero "
-         "is shown: it identifies no one. A rate is shown only when its two counts are shown and the smaller one "
-         "is at least %(threshold)d.")
+         "is shown: it identifies no one. A rate or a median is shown only when the counts it is made of are shown "
+         "and the count it divides by is at least %(threshold)d.")
 
 
 def threshold() -> int:
@@ -125,6 +125,7 @@ class Grid:
     row_totals: bool = False
     col_totals: bool = False
     keys: dict[tuple[int, int], Hashable] = field(default_factory=dict)
+    width: int | None = None  # the number of columns, for a grid without rows
 
     def __post_init__(self) -> None:
         widths = {len(row) for row in self.cells}
@@ -139,7 +140,7 @@ class Grid:
 
     @property
     def cols(self) -> int:
-        return len(self.cells[0]) if self.cells else 0
+        return len(self.cells[0]) if self.cells else (self.width or 0)
 
     def positions(self) -> list[tuple[int, int]]:
         """Every entry: the cells, then the totals the grid publishes."""
