@@ -15,7 +15,7 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from casemgmt import features
         from casemgmt.home import register_home_panel
-        from reports import audit_texts
+        from reports import audit_texts, checks  # noqa: F401 - registers the start-up check
         from reports.home import reports_panel
 
         features.register_urls(prefix="reports/", module="reports.urls")
