@@ -17,7 +17,7 @@ TREND_CLIENTS = ("CL-NEW", "CL-ACT")
 TREND_SERVICES = ("CO-HELD", "RF-SENT")
 
 MONTH = _("Month")
-WITHHELD = _("Not shown: its total is under %(threshold)d, so no part of it can be shown without revealing "
+WITHHELD = _("Not shown: its total is under %(threshold)s, so no part of it can be shown without revealing "
              "people.")
 NOT_COMPUTED = _("not computed")
 CSV_REPORT = _("Ministry of Health report")
