@@ -30,8 +30,8 @@ COLOURS = ("#0b5cad", "#c05600", "#1a7f37", "#6f42c1", "#9a6700", "#a4161a", "#0
 STYLE = Style(
     background="#ffffff", plot_background="#ffffff", foreground="#1b1f23", foreground_strong="#1b1f23",
     foreground_subtle="#5a6470", opacity=".85", opacity_hover=".95", transition="0ms", colors=COLOURS,
-    font_family=FONT, label_font_size=13, major_label_font_size=13, value_font_size=12, legend_font_size=13,
-    title_font_size=15, tooltip_font_size=12, no_data_font_size=16,
+    font_family=FONT, label_font_size=15, major_label_font_size=15, value_font_size=14, legend_font_size=15,
+    title_font_size=17, tooltip_font_size=14, no_data_font_size=18,
 )
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "css" / "reports-charts.css"
 CLASS = "report-chart"
@@ -52,7 +52,7 @@ class Chart:
 
 def _config(**overrides) -> dict:
     config = {
-        "js": [], "disable_xml_declaration": True, "style": STYLE, "width": 760, "height": 360,
+        "js": [], "disable_xml_declaration": True, "style": STYLE, "width": 520, "height": 340,
         "legend_at_bottom": True, "legend_at_bottom_columns": 2, "truncate_legend": -1, "truncate_label": -1,
         "no_data_text": str(NO_DATA), "print_values": False, "margin": 16, "show_y_guides": True,
         "tooltip_border_radius": 0,
@@ -97,9 +97,9 @@ def _inline(tree: ET.Element, chart_id: str, description: str) -> SafeString:
     # The tooltips need JavaScript; their boxes and position hints (and an inline style) go.
     for parent in tree.iter():
         for child in list(parent):
-            if isinstance(child.tag, str) and (
-                    "tooltip" in (child.get("class") or "")
-                    or (child.tag == "desc" and child.get("class") in ("x", "y", "x top", "y top", "x_label"))):
+            classes = (child.get("class") or "").split() if isinstance(child.tag, str) else []
+            if "tooltip" in classes or (child.tag == "desc" and child.get("class") in ("x", "y", "x top", "y top",
+                                                                                        "x_label")):
                 parent.remove(child)
     text = ET.tostring(tree, encoding="unicode")  # every text escaped by ElementTree
     return mark_safe(text)  # noqa: S308 - serialised by ElementTree: labels and values are escaped
@@ -120,7 +120,7 @@ def _value_axis(series: list[tuple[str, list]]) -> list[int]:
 
 def line(*, chart_id: str, title: str, what: str, labels: list[str], series: list[tuple[str, list]],
          indicators=()) -> Chart:
-    chart = pygal.Line(**_config(allow_interruptions=True, show_dots=True, dots_size=4, x_label_rotation=0,
+    chart = pygal.Line(**_config(allow_interruptions=True, show_dots=True, dots_size=4, x_label_rotation=35,
                                  show_minor_x_labels=True, y_labels=_value_axis(series)))
     chart.x_labels = labels
     for name, values in series:
@@ -131,7 +131,8 @@ def line(*, chart_id: str, title: str, what: str, labels: list[str], series: lis
 def bars(*, chart_id: str, title: str, what: str, labels: list[str], series: list[tuple[str, list]],
          horizontal: bool = False, indicators=()) -> Chart:
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
-    height = max(300, 60 + 34 * len(labels) * max(1, len(series))) if horizontal else 360
+    legend = 28 * ((len(series) + 1) // 2)
+    height = max(260, 90 + 26 * len(labels) * max(1, len(series)) + legend) if horizontal else 340 + legend
     chart = kind(**_config(height=height, print_values=True, print_zeroes=True, x_label_rotation=0,
                            y_labels=_value_axis(series)))
     chart.x_labels = labels

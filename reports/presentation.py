@@ -90,7 +90,7 @@ def cascade_chart(report: Report) -> charts.Chart | None:
         values.append(None if r in table.unavailable_rows or table.withheld else figure.chart_value)
     return charts.bars(chart_id=charts.chart_id("hiv-cascade"), title=str(_("HIV cascade")),
                        what=str(_("Of the clients registered in the period, how many reached each step.")),
-                       labels=labels, series=[(str(_("Clients")), values)],
+                       labels=labels, series=[(str(_("Clients")), values)], horizontal=True,
                        indicators=[catalogue.indicator("CL-NEW"), *(catalogue.indicator(code)
                                                                      for code in catalogue.CASCADE_STEPS)])
 
@@ -101,7 +101,7 @@ def table_chart(table: Table, *, columns: list[int] | None = None) -> charts.Cha
         return None
     columns = list(range(len(table.columns))) if columns is None else columns
     def drawn(figure) -> bool:
-        return figure is not None and not (figure.shown and figure.value == 0)
+        return figure is not None and figure.shown and figure.value > 0
 
     rows = [r for r in range(len(table.rows)) if any(drawn(table.figures[r][c]) for c in columns)]
     if not rows:
@@ -109,7 +109,8 @@ def table_chart(table: Table, *, columns: list[int] | None = None) -> charts.Cha
     labels = [str(table.rows[r][1]) for r in rows]
     series = [(str(table.columns[c][1]), [table.figures[r][c].chart_value for r in rows]) for c in columns]
     return charts.bars(chart_id=charts.chart_id(table.id), title=str(table.title),
-                       what=str(_("Rows with nothing counted are left out of the chart.")), labels=labels,
+                       what=str(_("Rows with no figure to draw (nothing counted, or hidden) are left out of the "
+                                  "chart.")), labels=labels,
                        series=series, horizontal=True, indicators=[table.indicator])
 
 

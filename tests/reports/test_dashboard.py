@@ -199,3 +199,9 @@ def khmer_reports(settings, tmp_path):
     subprocess.run(["msgfmt", "-o", str(target / "django.mo"), str(source)], check=True)
     settings.LOCALE_PATHS = [tmp_path, *django_settings.LOCALE_PATHS]
     yield
+
+
+def test_the_charts_stylesheet_is_pygals_own_for_the_charts_style():
+    """static/css/reports-charts.css is generated (reports.charts.write_stylesheet): a pygal upgrade or a new style
+    that changes it fails here until it is written again."""
+    assert charts.STYLESHEET.read_text(encoding="utf-8") == charts.stylesheet()
