@@ -162,6 +162,18 @@ def contacts(period: Period):
                                               made.values("id"))
 
 
+def new_clients_total(scope: Scope, period: Period) -> int:
+    """CL-NEW, the total alone (the dashboard's headline). One query: a range of an index."""
+    return registered(scope, period).count()
+
+
+def active_clients_total(scope: Scope, period: Period) -> int:
+    """CL-ACT, the total alone. One query; nationally, without reading the clients at all."""
+    if scope.kind == "national":
+        return contacts(period).count()
+    return Client.objects.filter(scope.q("organisation"), pk__in=contacts(period)).count()
+
+
 def active_clients(scope: Scope, period: Period) -> ClientProfile:
     """CL-ACT. One query."""
     year = period.report_year

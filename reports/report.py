@@ -12,11 +12,13 @@ FULL (those and every other table). A table is protected by its own sums, and a 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -231,12 +233,13 @@ class _Builder:
 
     # Clients
 
+    def client_totals(self, code: str, total: int) -> None:
+        self.single(_total_key(code), total)
+
     def client_tables(self, code: str, profile: indicators.ClientProfile, section) -> None:
         indicator = catalogue.indicator(code)
         total = _total_key(code)
         self.single(total, profile.total)
-        if self.parts != FULL:
-            return
         by_age_sex = profile.by(1, 0)
         self.add(Table(
             id=f"{code.lower()}-age-sex", indicator=indicator,
@@ -465,10 +468,30 @@ class _Builder:
 
 def build(*, scope: Scope, period: Period, parts: str = DASHBOARD, today: datetime.date | None = None) -> Report:
     today = today or timezone.localdate()
+    with transaction.atomic(), _without_jit():
+        return _build(scope=scope, period=period, parts=parts, today=today)
+
+
+@contextlib.contextmanager
+def _without_jit():
+    """PostgreSQL compiles long queries to machine code (JIT): for the reports' queries, each a range of an index
+    and a GROUP BY, the compiling took longer than the query (EXPLAIN: 330 ms of 4.7 s). Off for this
+    transaction only."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+    yield
+
+
+def _build(*, scope: Scope, period: Period, parts: str, today: datetime.date) -> Report:
     builder = _Builder(scope, period, parts, today)
     sections = {codes[0]: title for title, codes in catalogue.SECTIONS}
-    builder.client_tables("CL-NEW", indicators.new_clients(scope, period), sections["CL-NEW"])
-    builder.client_tables("CL-ACT", indicators.active_clients(scope, period), sections["CL-NEW"])
+    if parts == FULL:
+        builder.client_tables("CL-NEW", indicators.new_clients(scope, period), sections["CL-NEW"])
+        builder.client_tables("CL-ACT", indicators.active_clients(scope, period), sections["CL-NEW"])
+    else:
+        builder.client_totals("CL-NEW", indicators.new_clients_total(scope, period))
+        builder.client_totals("CL-ACT", indicators.active_clients_total(scope, period))
     if parts == FULL:
         builder.screening_tables(sections["AS-SCR"])
     builder.counselling_tables(sections["CO-HELD"])
