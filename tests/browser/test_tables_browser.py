@@ -36,7 +36,7 @@ MEASURE = """() => {
 
 
 @pytest.fixture
-def lists(alice, mona, bob, otto, centre_a):
+def lists(alice, mona, bob, otto, rita, centre_a):
     """A centre with a page of varied clients, a transfer request waiting, and an audit trail."""
     for n in range(8):
         case = make_client(actor=alice, organisation=centre_a, n=n,
@@ -49,7 +49,7 @@ def lists(alice, mona, bob, otto, centre_a):
                                       family_name=case.family_name, date_of_birth=case.date_of_birth, phone=None,
                                       national_id=None)
     services.transfer_request_create(actor=bob, client=match[0].client)
-    return {"alice": alice, "mona": mona, "otto": otto}
+    return {"alice": alice, "mona": mona, "otto": otto, "rita": rita}
 
 
 PAGES = [
@@ -58,6 +58,8 @@ PAGES = [
     ("mona", "home", "/"),
     ("mona", "transfers", "/clients/transfers/"),
     ("otto", "audit", "/audit/"),
+    ("rita", "reports", "/"),  # the reviewer's home is the dashboard: figures' tables below each chart
+    ("rita", "full-report", "/reports/report/"),
 ]
 
 
