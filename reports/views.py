@@ -31,7 +31,8 @@ def _asked(request):
     return form, scope, period
 
 
-def _record(*, action: str, page: str, scope, period, language: str = "") -> None:
+def record_report(*, action: str, page: str, scope, period, language: str = "") -> None:
+    """The audit event of a report page, PDF or CSV file: the page, the scope and the period, never a figure."""
     reason = f"{page}; scope: {scope.slug}; period: {period.slug}" + (f"; language: {language}" if language else "")
     audit.record(action=action, object_type=OBJECT_TYPE, object_id=scope.slug, reason=reason)
 
@@ -68,7 +69,7 @@ def dashboard(request):
     form, scope, period = _asked(request)
     context = dashboard_context(request, form=form, scope=scope, period=period)
     if scope is not None:
-        _record(action=AuditAction.VIEW, page="dashboard", scope=scope, period=period)
+        record_report(action=AuditAction.VIEW, page="dashboard", scope=scope, period=period)
     return render(request, "reports/dashboard.html", {"d": context})
 
 
@@ -81,7 +82,7 @@ def full_report(request):
         context.update({"report": built, "charts": presentation.table_charts(built),
                         "trend_charts": presentation.trend_charts(built),
                         "trend_table": presentation.trend_table(built), **_query(scope, period, form)})
-        _record(action=AuditAction.VIEW, page="report", scope=scope, period=period)
+        record_report(action=AuditAction.VIEW, page="report", scope=scope, period=period)
     return render(request, "reports/report.html", context)
 
 
@@ -118,7 +119,7 @@ def report_csv(request, table_id: str = ""):
         tables = [table for table in tables if table.id == table_id]
         if not tables:
             raise Http404
-    _record(action=AuditAction.EXPORT, page=f"csv {table_id or 'all tables'}", scope=scope, period=period)
+    record_report(action=AuditAction.EXPORT, page=f"csv {table_id or 'all tables'}", scope=scope, period=period)
     name = f"moh-report-{table_id or 'all'}-{scope.slug}-{period.slug}.csv"
     return _csv_response(presentation.csv_text(built, tables), name)
 

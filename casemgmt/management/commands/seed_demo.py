@@ -134,9 +134,9 @@ class Command(AuditedCommand):
             secret = (
                 base64.b32encode(bytes.fromhex(entry["totp_key"])).decode().rstrip("=") if "totp_key" in entry else "-"
             )
-            limit = PROVINCE_LIMITS.get(username)
-            note = f"  (figures of {Province(limit).label} only)" if limit else ""
-            self.stdout.write(f"  {username:<24}{entry['password']:<16}{entry['role']:<22}{secret}{note}")
+            self.stdout.write(f"  {username:<24}{entry['password']:<16}{entry['role']:<22}{secret}")
+        for username, province in PROVINCE_LIMITS.items():
+            self.stdout.write(f"{username} sees the figures of {Province(province).label} only.")
         self.stdout.write(
             "Current 6-digit codes: `make code ACCOUNT=counsellor`, or add the secret to an authenticator app."
         )
