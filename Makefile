@@ -53,6 +53,7 @@ run: setup
 	$(PY) manage.py seed_demo_counselling
 	$(PY) manage.py seed_demo_plans
 	$(PY) manage.py seed_demo_referrals
+	$(PY) manage.py seed_demo_history
 	DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
 # Two workers: the whole suite in about half the time on two cores (each worker has its own test database).

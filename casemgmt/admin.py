@@ -83,7 +83,7 @@ class MembershipInline(admin.StackedInline):
     fk_name = "user"
     extra = 0
     can_delete = False
-    fields = ["organisation", "role", "suspended"]
+    fields = ["organisation", "role", "province", "suspended"]
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -130,7 +130,7 @@ class MembershipProposalForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = ["user", "organisation", "role"]
+        fields = ["user", "organisation", "role", "province"]
 
     def clean(self):
         cleaned = super().clean()
@@ -141,7 +141,8 @@ class MembershipProposalForm(forms.ModelForm):
         # The instance still holds the membership in effect here (the form's values reach it after clean).
         if (self.instance.pk and not self.instance.suspended
                 and cleaned.get("organisation") == self.instance.organisation
-                and cleaned.get("role") == self.instance.role):
+                and cleaned.get("role") == self.instance.role
+                and (cleaned.get("province") or "") == self.instance.province):
             raise ValidationError(services.ERROR_NOTHING_TO_CHANGE)
         return cleaned
 
@@ -152,11 +153,11 @@ class MembershipAdmin(admin.ModelAdmin):
     takes effect at once, since it grants nothing."""
 
     form = MembershipProposalForm
-    list_display = ["user", "organisation", "role", "suspended"]
+    list_display = ["user", "organisation", "role", "province", "suspended"]
     list_filter = ["role", "organisation__kind", "suspended"]
     search_fields = ["user__username", "organisation__name"]
     autocomplete_fields = ["user", "organisation"]
-    fields = ["user", "organisation", "role"]
+    fields = ["user", "organisation", "role", "province"]
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -175,7 +176,8 @@ class MembershipAdmin(admin.ModelAdmin):
         # Nothing is saved here: the change waits for confirmation, or is applied by the service.
         try:
             obj.proposal = services.membership_change_propose(
-                actor=request.user, user=obj.user, organisation=obj.organisation, role=obj.role)
+                actor=request.user, user=obj.user, organisation=obj.organisation, role=obj.role,
+                province=obj.province or "")
         except ValidationError as exc:
             obj.proposal = None
             _say(request, exc)
@@ -225,8 +227,8 @@ class MembershipChangeAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["user__username"]
     list_select_related = ["user", "from_organisation", "to_organisation", "proposed_by", "decided_by"]
-    fields = ["user", "from_organisation", "from_role", "to_organisation", "to_role", "kind", "status",
-              "proposed_by", "proposed_at", "decided_by", "decided_at"]
+    fields = ["user", "from_organisation", "from_role", "from_province", "to_organisation", "to_role", "to_province",
+              "kind", "status", "proposed_by", "proposed_at", "decided_by", "decided_at"]
     readonly_fields = fields
     actions = ["confirm", "reject", "cancel"]
 

@@ -33,6 +33,9 @@ class Organisation(models.Model):
         return self.name
 
 
+ERROR_PROVINCE_NOT_REVIEWER = _("Only a MoH reviewer can be limited to one province: leave it empty for other roles.")
+
+
 class Membership(models.Model):
     """The organisation a user acts for, and the role they act in. One per user.
 
@@ -43,6 +46,11 @@ class Membership(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    # A MoH reviewer may be limited to the figures of one province (reports): set, like the role, only through a
+    # membership change an administrator proposes (never by the account itself). Blank: the whole country.
+    province = models.CharField(_("province limit"), max_length=8, choices=Province.choices, blank=True,
+                                help_text=_("MoH reviewers only: the one province whose figures they see. "
+                                            "Empty: the whole country."))
     # Set when an administrator reset the second factor or set the password of an account with a confirmed
     # role: the account has no role until a second person confirms it again (the administrator could
     # otherwise sign in as that person).
@@ -67,6 +75,8 @@ class Membership(models.Model):
                     {"role": _("A %(role)s cannot belong to a %(kind)s.")
                      % {"role": self.get_role_display(), "kind": self.organisation.get_kind_display()}}
                 )
+        if self.province and self.role != Role.MOH_REVIEWER:
+            raise ValidationError({"province": ERROR_PROVINCE_NOT_REVIEWER})
 
 
 class MembershipChangeKind(models.TextChoices):
@@ -102,6 +112,9 @@ class MembershipChange(models.Model):
     to_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, null=True, blank=True,
                                         related_name="+", verbose_name=_("organisation after"), db_index=False)
     to_role = models.CharField(_("role after"), max_length=32, choices=Role.choices, blank=True)
+    from_province = models.CharField(_("province limit before"), max_length=8, choices=Province.choices,
+                                     blank=True)
+    to_province = models.CharField(_("province limit after"), max_length=8, choices=Province.choices, blank=True)
     kind = models.CharField(_("kind"), max_length=32, choices=MembershipChangeKind.choices)
     status = models.CharField(_("status"), max_length=16, choices=MembershipChangeStatus.choices)
     # None: the system (a management command).
@@ -127,16 +140,22 @@ class MembershipChange(models.Model):
         return f"{self.user} – {self.before_label()} → {self.after_label()}"
 
     def before_label(self) -> str:
-        return _describe(self.from_role, self.from_organisation)
+        return _describe(self.from_role, self.from_organisation, self.from_province)
 
     def after_label(self) -> str:
-        return _describe(self.to_role, self.to_organisation)
+        return _describe(self.to_role, self.to_organisation, self.to_province)
 
 
-def _describe(role: str, organisation: Organisation | None) -> str:
+PROVINCE_ONLY = _("%(province)s only")
+
+
+def _describe(role: str, organisation: Organisation | None, province: str = "") -> str:
     if not role or organisation is None:
         return str(_("no membership"))
-    return f"{Role(role).label} · {organisation}"
+    text = f"{Role(role).label} · {organisation}"
+    if province:
+        text += " · " + str(PROVINCE_ONLY % {"province": Province(province).label})
+    return text
 
 
 class AuditAction(models.TextChoices):

@@ -93,7 +93,7 @@ class BootstrapOnly(RuntimeError):
     """``membership_set`` was called inside a signed-in request: only management commands and tests may."""
 
 
-def membership_set(*, user, organisation: Organisation, role: str) -> Membership:
+def membership_set(*, user, organisation: Organisation, role: str, province: str = "") -> Membership:
     """The trusted bootstrap path: attach ``user`` to ``organisation`` in ``role`` at once, without confirmation.
 
     For management commands (``seed_demo``) and tests only; the actor is the system. Every page goes through
@@ -106,30 +106,35 @@ def membership_set(*, user, organisation: Organisation, role: str) -> Membership
         membership = _membership_of(user)
         _cancel_pending(user=user, actor=None, reason=REASON_SUPERSEDED)
         change = _change_create(user=user, membership=membership, organisation=organisation, role=role,
-                                kind=MembershipChangeKind.BOOTSTRAP, status=MembershipChangeStatus.APPLIED,
-                                actor=None, reason=REASON_BOOTSTRAP)
+                                province=province, kind=MembershipChangeKind.BOOTSTRAP,
+                                status=MembershipChangeStatus.APPLIED, actor=None, reason=REASON_BOOTSTRAP)
         return _apply(change, membership)
 
 
-def membership_change_propose(*, actor, user, organisation: Organisation, role: str) -> MembershipChange:
-    """An administrator proposes that ``user`` act for ``organisation`` in ``role``.
+def membership_change_propose(*, actor, user, organisation: Organisation, role: str,
+                              province: str = "") -> MembershipChange:
+    """An administrator proposes that ``user`` act for ``organisation`` in ``role`` (a MoH reviewer: limited to
+    ``province``'s figures, or none for the whole country).
 
     A confirmed role (one with client data, or the administrator's) waits for a second person and grants
     nothing until then: the account keeps its membership as it is, or has none. Other roles take effect at
-    once. A proposal cancels the account's earlier pending one.
+    once, and so does a reviewer's province limit (reviewers see no client data: aggregate figures only); it is a
+    change like the others, recorded with what it was and what it became, and never made by the account itself.
+    A proposal cancels the account's earlier pending one.
     """
     refuse_own(actor=actor, user=user, what="own membership", message=ERROR_OWN_MEMBERSHIP)
-    Membership(organisation=organisation, role=role).full_clean(exclude=["user"], validate_unique=False)
+    Membership(organisation=organisation, role=role, province=province).full_clean(exclude=["user"],
+                                                                                   validate_unique=False)
     with transaction.atomic():
         _lock_account(user.pk)
         membership = _membership_of(user)
         if (membership is not None and not membership.suspended and membership.organisation_id == organisation.pk
-                and membership.role == role):
+                and membership.role == role and membership.province == province):
             raise ValidationError(ERROR_NOTHING_TO_CHANGE, code="nothing_to_change")
         _cancel_pending(user=user, actor=actor, reason=REASON_SUPERSEDED)
         at_once = role not in CONFIRMED_ROLES
         change = _change_create(
-            user=user, membership=membership, organisation=organisation, role=role,
+            user=user, membership=membership, organisation=organisation, role=role, province=province,
             kind=MembershipChangeKind.PROPOSAL,
             status=MembershipChangeStatus.APPLIED if at_once else MembershipChangeStatus.PENDING,
             actor=actor, reason=REASON_APPLIED if at_once else REASON_PROPOSED,
@@ -295,19 +300,21 @@ def _membership_of(user) -> Membership | None:
 
 
 def _change_create(*, user, membership: Membership | None, organisation: Organisation | None, role: str, kind: str,
-                   status: str, actor, reason: str) -> MembershipChange:
+                   status: str, actor, reason: str, province: str = "") -> MembershipChange:
     now = timezone.now()
     change = MembershipChange(
         user=user,
         from_organisation=membership.organisation if membership else None,
         from_role=membership.role if membership else "",
-        to_organisation=organisation, to_role=role, kind=kind, status=status, proposed_by=actor, proposed_at=now,
-        decided_at=now if status == MembershipChangeStatus.APPLIED else None,
+        from_province=membership.province if membership else "",
+        to_organisation=organisation, to_role=role, to_province=province, kind=kind, status=status,
+        proposed_by=actor, proposed_at=now, decided_at=now if status == MembershipChangeStatus.APPLIED else None,
     )
     change.save(force_insert=True)
     fields = [name for name, before, after in (
         ("organisation", change.from_organisation_id, change.to_organisation_id),
-        ("role", change.from_role, change.to_role)) if before != after]
+        ("role", change.from_role, change.to_role),
+        ("province", change.from_province, change.to_province)) if before != after]
     audit.record(actor=actor, action=AuditAction.CREATE, object_type=CHANGE_TYPE, object_id=change.pk, fields=fields,
                  reason=reason)
     return change
@@ -343,6 +350,7 @@ def _apply(change: MembershipChange, membership: Membership | None) -> Membershi
         membership = Membership(user=user)
     membership.organisation = organisation
     membership.role = change.to_role
+    membership.province = change.to_province
     membership.suspended = False
     membership.generation += 1
     membership.full_clean()
@@ -363,8 +371,8 @@ def _credentials_reset(*, actor, user, kind: str) -> None:
     if membership.role in CONFIRMED_ROLES:
         _cancel_pending(user=user, actor=actor, reason=REASON_SUPERSEDED)
         _change_create(user=user, membership=membership, organisation=membership.organisation,
-                       role=membership.role, kind=kind, status=MembershipChangeStatus.PENDING, actor=actor,
-                       reason=REASON_CONFIRM_AGAIN)
+                       role=membership.role, province=membership.province, kind=kind,
+                       status=MembershipChangeStatus.PENDING, actor=actor, reason=REASON_CONFIRM_AGAIN)
         membership.suspended = True
     membership.generation += 1
     membership.save(update_fields=["suspended", "generation"])

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "counselling",
     "plans",
     "referrals",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +242,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "casemgmt@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The site's address as its users reach it, for the links in e-mails (referrals/notifications.py).
 CASEMGMT_SITE_URL = env_str("CASEMGMT_SITE_URL", "http://127.0.0.1:8000")
+
+# Ministry reports: counts from 1 to this less one are shown as "<5" (reports/suppression.py); 3 or more.
+REPORTS_SUPPRESSION_THRESHOLD = env_int("REPORTS_SUPPRESSION_THRESHOLD", 5)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -36,7 +36,7 @@ MEASURE = """() => {
 
 
 @pytest.fixture
-def lists(alice, mona, bob, otto, centre_a, partner):
+def lists(alice, mona, bob, otto, rita, centre_a, partner):
     """A centre with a page of varied clients, a transfer request waiting, a referral, and an audit trail."""
     for n in range(8):
         case = make_client(actor=alice, organisation=centre_a, n=n,
@@ -52,7 +52,7 @@ def lists(alice, mona, bob, otto, centre_a, partner):
     from tests.referrals.factories import referral_setup
 
     referral_setup(counsellor=alice, organisation=centre_a, partner=partner)
-    return {"alice": alice, "mona": mona, "otto": otto}
+    return {"alice": alice, "mona": mona, "otto": otto, "rita": rita}
 
 
 PAGES = [
@@ -63,6 +63,8 @@ PAGES = [
     ("otto", "audit", "/audit/"),
     ("mona", "referral-cascade", "/referrals/cascade/"),
     ("mona", "referral-list", "/referrals/list/"),
+    ("rita", "reports", "/"),  # the reviewer's home is the dashboard: figures' tables below each chart
+    ("rita", "full-report", "/reports/report/"),
 ]
 
 

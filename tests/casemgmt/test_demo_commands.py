@@ -27,6 +27,7 @@ DEMO_ACCOUNTS = [
     ("prison.counsellor", "counsellor", "Demo Prison Health Unit Kandal", True),
     ("partner", "referral_officer", "Demo NGO Partner Health Access", True),
     ("reviewer", "moh_reviewer", "Demo Ministry of Health", False),
+    ("reviewer.battambang", "moh_reviewer", "Demo Ministry of Health", False),  # Battambang's figures only
     ("auditor", "auditor", "Demo Ministry of Health", False),
     ("admin", "system_administrator", "Demo Ministry of Health", True),
 ]

@@ -34,7 +34,9 @@ def test_a_feature_app_is_mounted_with_its_policy_row_and_menu_link(client, alic
 def test_menu_links_follow_the_policy_rows_and_conditions(alice, pete):
     assert "clients:releases" not in [link.url_name for link in features.nav_links_for(alice, "counsellor")]
     assert "clients:releases" in [link.url_name for link in features.nav_links_for(pete, "counsellor")]
-    assert features.nav_links_for(alice, "moh_reviewer") == []
+    # A reviewer's only links are the reports' (which no care-staff app offers them).
+    assert [link.url_name for link in features.nav_links_for(alice, "moh_reviewer")] == [
+        "reports:dashboard", "reports:definitions"]
 
 
 def test_a_feature_app_adds_a_section_to_the_client_page_for_the_roles_it_chooses(client, alice, mona, centre_a):

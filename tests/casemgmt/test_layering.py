@@ -66,3 +66,21 @@ def test_dependencies_point_one_way():
     feature_apps = labels - {"casemgmt"}
     assert imported_modules(apps.get_app_config("casemgmt")) & feature_apps == set()
     assert imported_modules(apps.get_app_config("clients")) & (feature_apps - {"clients"}) == set()
+
+
+def test_no_app_imports_the_reports():
+    """The reports read every feature app (plain ORM aggregates on their models); none of them, and not the
+    platform, reads the reports."""
+    labels = {config.label for config in project_apps()}
+    assert "reports" in labels
+    importers = sorted(label for label in labels - {"reports"}
+                       if "reports" in imported_modules(apps.get_app_config(label)))
+    assert importers == []
+
+
+def test_the_check_finds_an_import_of_the_reports(tmp_path, monkeypatch):
+    class Config:
+        path = str(tmp_path)
+
+    (tmp_path / "selectors.py").write_text("from reports.suppression import publish\n", encoding="utf-8")
+    assert "reports" in imported_modules(Config())

@@ -37,6 +37,7 @@ ACCOUNTS = [
     ("prison.manager", Role.CENTRE_MANAGER, "Demo Prison Health Unit Kandal"),
     ("partner", Role.REFERRAL_OFFICER, "Demo NGO Partner Health Access"),
     ("reviewer", Role.MOH_REVIEWER, "Demo Ministry of Health"),
+    ("reviewer.battambang", Role.MOH_REVIEWER, "Demo Ministry of Health"),
     ("auditor", Role.AUDITOR, "Demo Ministry of Health"),
     ("admin", Role.SYSTEM_ADMINISTRATOR, "Demo Ministry of Health"),
 ]
@@ -46,8 +47,10 @@ ACCOUNTS = [
 GIVEN_NAMES = {
     "counsellor": "Sophea", "manager": "Dara", "counsellor.battambang": "Vanna", "manager.battambang": "Rithy",
     "prison.counsellor": "Chanthou", "prison.manager": "Sokha", "partner": "Bopha", "reviewer": "Veasna",
-    "auditor": "Kosal", "admin": "Sambath",
+    "reviewer.battambang": "Chenda", "auditor": "Kosal", "admin": "Sambath",
 }
+# A reviewer limited to the figures of one province (the Ministry reports): set on the membership.
+PROVINCE_LIMITS = {"reviewer.battambang": Province.BATTAMBANG}
 DEMO_FAMILY_NAME = "Demo"
 
 
@@ -93,11 +96,13 @@ class Command(AuditedCommand):
         user.is_active = True
         user.save()
         membership = getattr(user, "membership", None)
+        province = PROVINCE_LIMITS.get(username, "")
         if (membership is None or membership.organisation_id != organisation.pk or membership.role != role
-                or membership.suspended):
-            services.membership_set(user=user, organisation=organisation, role=role)
+                or membership.suspended or membership.province != province):
+            services.membership_set(user=user, organisation=organisation, role=role, province=province)
         saved["role"] = role
         saved["organisation"] = organisation.name
+        saved["province"] = province
         if role in TWO_FACTOR_ROLES:
             if "totp_key" not in saved:
                 saved["totp_key"] = secrets.token_hex(20)
@@ -132,6 +137,8 @@ class Command(AuditedCommand):
                 base64.b32encode(bytes.fromhex(entry["totp_key"])).decode().rstrip("=") if "totp_key" in entry else "-"
             )
             self.stdout.write(f"  {username:<24}{entry['password']:<16}{entry['role']:<22}{secret}")
+        for username, province in PROVINCE_LIMITS.items():
+            self.stdout.write(f"{username} sees the figures of {Province(province).label} only.")
         self.stdout.write(
             "Current 6-digit codes: `make code ACCOUNT=counsellor`, or add the secret to an authenticator app."
         )
