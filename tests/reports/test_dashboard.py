@@ -6,11 +6,8 @@ a constant number of queries whatever the number of records; readable in Khmer."
 from __future__ import annotations
 
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -170,7 +167,7 @@ def test_the_number_of_queries_does_not_grow_with_the_records(client, rita, alic
     assert before[reverse("reports:dashboard")] <= 25
 
 
-def test_the_dashboard_reads_in_khmer(client, rita, last_month_of_work, khmer_reports):
+def test_the_dashboard_reads_in_khmer(client, rita, last_month_of_work):
     sign_in(client, rita)
     client.post(reverse("set_language"), {"language": "km", "next": reverse("home")})
 
@@ -183,22 +180,6 @@ def test_the_dashboard_reads_in_khmer(client, rita, last_month_of_work, khmer_re
     assert "Headline figures" not in main
     svg = re.findall(r"<svg [^>]*>.*?</svg>", main, re.S)[0]
     assert re.search(r"[\u1780-\u17ff]", svg)  # the chart's own labels too
-
-
-@pytest.fixture
-def khmer_reports(settings, tmp_path):
-    """The Khmer of the reports (locale/km/LC_MESSAGES/pending-reports.po, merged into django.po by the lead)
-    compiled beside the project's own catalogue, as it will be after the merge."""
-    target = tmp_path / "km" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    pending = Path(django_settings.BASE_DIR) / "locale" / "km" / "LC_MESSAGES" / "pending-reports.po"
-    header = ('msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n'
-              '"Plural-Forms: nplurals=1; plural=0;\\n"\n\n')
-    source = tmp_path / "reports.po"
-    source.write_text(header + pending.read_text(encoding="utf-8"), encoding="utf-8")
-    subprocess.run(["msgfmt", "-o", str(target / "django.mo"), str(source)], check=True)
-    settings.LOCALE_PATHS = [tmp_path, *django_settings.LOCALE_PATHS]
-    yield
 
 
 def test_the_charts_stylesheet_is_pygals_own_for_the_charts_style():
